@@ -1,0 +1,3 @@
+module github.com/bitnet-go/bitnet
+
+go 1.26

@@ -1,0 +1,8 @@
+//go:build !unix
+
+package gguf
+
+// mapFile reads the whole file on systems without mmap support.
+func mapFile(path string) ([]byte, func() error, error) {
+	return readWhole(path)
+}
