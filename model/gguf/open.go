@@ -2,13 +2,14 @@ package gguf
 
 import (
 	"fmt"
-	"os"
+
+	"github.com/bitnet-go/bitnet/model/mmapfile"
 )
 
 // Open maps the GGUF file at path read-only into memory and parses it. The
 // tensors' Data slices point into the mapping; call Close when done.
 func Open(path string) (*File, error) {
-	data, release, err := mapFile(path)
+	data, release, err := mmapfile.Map(path)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -19,14 +20,4 @@ func Open(path string) (*File, error) {
 	}
 	f.closer = release
 	return f, nil
-}
-
-// readWhole is the fallback for systems without mmap and for files that
-// cannot be mapped (for example empty ones).
-func readWhole(path string) ([]byte, func() error, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	return b, func() error { return nil }, nil
 }

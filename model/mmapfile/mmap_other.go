@@ -1,6 +1,6 @@
 //go:build !unix
 
-package gguf
+package mmapfile
 
 // mapFile reads the whole file on systems without mmap support.
 func mapFile(path string) ([]byte, func() error, error) {
