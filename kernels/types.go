@@ -79,8 +79,10 @@ func SupportedTypes() []Type {
 }
 
 // RowBytes returns the number of bytes one row of n elements occupies. The
-// row length must be a whole number of blocks. For I2_S it is the size of the
-// row's codes only (n/4); the tensor's trailing scale is not part of any row.
+// row length must be a whole number of blocks (128 elements for I2_S, whose
+// blocks interleave their elements, so only whole blocks form a row). For
+// I2_S it is the size of the row's codes only (n/4); the tensor's trailing
+// scale is not part of any row.
 func (t Type) RowBytes(n int) (int, error) {
 	ti, ok := typeInfos[t]
 	if !ok {
@@ -88,12 +90,6 @@ func (t Type) RowBytes(n int) (int, error) {
 	}
 	if n < 0 {
 		return 0, fmt.Errorf("negative row length %d", n)
-	}
-	if t == I2_S {
-		if n%4 != 0 {
-			return 0, fmt.Errorf("I2_S row length %d is not a multiple of 4", n)
-		}
-		return n / 4, nil
 	}
 	if n%ti.blockElems != 0 {
 		return 0, fmt.Errorf("%v row length %d is not a multiple of its block size %d", t, n, ti.blockElems)
@@ -109,14 +105,11 @@ func TensorBytes(t Type, rowLen, nElems uint64) (uint64, error) {
 	if !ok {
 		return 0, fmt.Errorf("unsupported tensor type %v", t)
 	}
-	if t == I2_S {
-		if nElems%I2SBlock != 0 {
-			return 0, fmt.Errorf("I2_S tensor of %d elements is not a multiple of %d", nElems, I2SBlock)
-		}
-		return nElems/4 + I2STrailer, nil
-	}
 	if rowLen%uint64(ti.blockElems) != 0 {
 		return 0, fmt.Errorf("%v row length %d is not a multiple of its block size %d", t, rowLen, ti.blockElems)
+	}
+	if t == I2_S {
+		return nElems/4 + I2STrailer, nil
 	}
 	hi, lo := bits.Mul64(nElems/uint64(ti.blockElems), uint64(ti.blockBytes))
 	if hi != 0 {
