@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"sync"
 	"unsafe"
 )
 
@@ -34,8 +35,9 @@ func (t *Tensor) DecodeFloat32(dst []float32) error {
 			dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
 		}
 	case F16:
+		table := f16Table()
 		for i := range dst {
-			dst[i] = F16ToFloat32(binary.LittleEndian.Uint16(b[2*i:]))
+			dst[i] = table[binary.LittleEndian.Uint16(b[2*i:])]
 		}
 	case BF16:
 		for i := range dst {
@@ -69,6 +71,16 @@ func (t *Tensor) Int8s() ([]int8, error) {
 func (t *Tensor) dtypeError(as, want string) error {
 	return fmt.Errorf("%s has dtype %s, which cannot be read as %s (want %s): %w", t.where(), t.DType, as, want, ErrDType)
 }
+
+// f16Table maps every binary16 bit pattern to its float32 value; built on
+// first use, it makes decoding F16 tensors several times faster.
+var f16Table = sync.OnceValue(func() *[1 << 16]float32 {
+	var t [1 << 16]float32
+	for i := range t {
+		t[i] = F16ToFloat32(uint16(i))
+	}
+	return &t
+})
 
 // F16ToFloat32 converts an IEEE-754 binary16 value to float32 exactly.
 func F16ToFloat32(h uint16) float32 {

@@ -12,9 +12,9 @@ import (
 
 // headerEntry is one tensor's record in the JSON header.
 type headerEntry struct {
-	DType       DType    `json:"dtype"`
-	Shape       []uint64 `json:"shape"`
-	DataOffsets []uint64 `json:"data_offsets"`
+	DType       DType
+	Shape       []uint64
+	DataOffsets []uint64
 }
 
 // Parse reads a safetensors file held in b. The returned tensors are views
@@ -120,8 +120,8 @@ func decodeHeader(header []byte, f *File) ([]namedEntry, error) {
 			f.Metadata = md
 			continue
 		}
-		var e headerEntry
-		if err := dec.Decode(&e); err != nil {
+		e, err := decodeEntry(dec)
+		if err != nil {
 			return nil, fmt.Errorf("%w: tensor %q: %v", ErrFormat, name, err)
 		}
 		entries = append(entries, namedEntry{name, e})
@@ -135,6 +135,48 @@ func decodeHeader(header []byte, f *File) ([]namedEntry, error) {
 		}
 	}
 	return entries, nil
+}
+
+// decodeEntry reads one tensor record. Field names must match exactly and
+// appear once (encoding/json alone would accept "DType" or a repeated field,
+// which the reference implementation rejects); unknown fields are skipped.
+func decodeEntry(dec *json.Decoder) (headerEntry, error) {
+	var e headerEntry
+	tok, err := dec.Token()
+	if err != nil {
+		return e, err
+	}
+	if tok != json.Delim('{') {
+		return e, fmt.Errorf("record is %v, not an object", tok)
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return e, err
+		}
+		key, _ := tok.(string) // object keys are always strings
+		if seen[key] {
+			return e, fmt.Errorf("field %q given twice", key)
+		}
+		seen[key] = true
+		switch key {
+		case "dtype":
+			err = dec.Decode(&e.DType)
+		case "shape":
+			err = dec.Decode(&e.Shape)
+		case "data_offsets":
+			err = dec.Decode(&e.DataOffsets)
+		default:
+			var skip json.RawMessage
+			err = dec.Decode(&skip)
+		}
+		if err != nil {
+			return e, fmt.Errorf("field %q: %v", key, err)
+		}
+	}
+	_, err = dec.Token() // the closing '}'
+	return e, err
 }
 
 // checkEntry validates one header record against a data section of dataLen
