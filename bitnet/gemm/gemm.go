@@ -1,0 +1,130 @@
+// Package gemm multiplies float32 matrices for bitnet's training code.
+//
+// Everything reduces to one product, C = A·Bᵀ, with both operands stored
+// row-major so that every element of C is the dot product of two contiguous
+// rows. The other products a backward pass needs (A·B and Aᵀ·B) transpose an
+// operand first with Transpose, which costs O(size) against the product's
+// O(size·k).
+//
+// The product is blocked for the caches: a panel of B rows over a slice of the
+// shared dimension stays in L2 while a block of A rows passes over it, and the
+// innermost tile (4 rows of A against 3 rows of B) keeps its 12 running sums in
+// registers. On amd64 with AVX2 and FMA the tile is an assembly kernel;
+// elsewhere, and as the tests' oracle, it is portable Go. Work is split over
+// the persistent workers of a kernels.Pool; a nil pool runs on the calling
+// goroutine, which is what callers that are already parallel want.
+package gemm
+
+import (
+	"fmt"
+
+	"github.com/bitnet-go/bitnet/kernels"
+)
+
+// Tile and block sizes. A block of blockRows×blockK floats of A (64 KiB) and a
+// panel of blockCols×blockK floats of B (96 KiB) fit in L2 together; a tile's
+// 4 rows of A over blockK (4 KiB) stay in L1 while it sweeps the panel.
+const (
+	tileRows  = 4
+	tileCols  = 3
+	blockRows = 16 * tileRows
+	blockCols = 32 * tileCols
+	blockK    = 256
+)
+
+// MulT computes C = A·Bᵀ, or C += A·Bᵀ when accumulate is true. A is m×k, B is
+// n×k and C is m×n. C must not overlap A or B. It panics on mismatched shapes.
+func MulT(p *kernels.Pool, c, a, b Mat, accumulate bool) {
+	a.check("A")
+	b.check("B")
+	c.check("C")
+	if a.Cols != b.Cols || c.Rows != a.Rows || c.Cols != b.Rows {
+		panic(fmt.Sprintf("gemm: C(%d×%d) = A(%d×%d)·Bᵀ with B %d×%d", c.Rows, c.Cols, a.Rows, a.Cols, b.Rows, b.Cols))
+	}
+	if c.Rows == 0 || c.Cols == 0 {
+		return
+	}
+	if a.Cols == 0 {
+		if !accumulate {
+			for i := range c.Rows {
+				clear(c.Row(i))
+			}
+		}
+		return
+	}
+	t := &mulTask{c: c, a: a, b: b, accumulate: accumulate}
+	t.rowBlocks = (c.Rows + blockRows - 1) / blockRows
+	colBlocks := (c.Cols + blockCols - 1) / blockCols
+	n := t.rowBlocks * colBlocks
+	if p == nil || n == 1 {
+		t.Run(0, n)
+		return
+	}
+	p.Parallel(n, t)
+}
+
+// mulTask computes the blocks of C numbered [lo, hi). Blocks are numbered
+// column panel by column panel so that consecutive blocks reuse B's panel.
+type mulTask struct {
+	c, a, b    Mat
+	accumulate bool
+	rowBlocks  int
+}
+
+func (t *mulTask) Run(lo, hi int) {
+	for blk := lo; blk < hi; blk++ {
+		i0 := (blk % t.rowBlocks) * blockRows
+		j0 := (blk / t.rowBlocks) * blockCols
+		t.block(i0, min(i0+blockRows, t.c.Rows), j0, min(j0+blockCols, t.c.Cols))
+	}
+}
+
+// block computes C[i0:i1, j0:j1] over the whole shared dimension, one
+// blockK-wide slice of it at a time.
+func (t *mulTask) block(i0, i1, j0, j1 int) {
+	a, b, c := t.a, t.b, t.c
+	var sums [tileRows * tileCols]float32
+	for k0 := 0; k0 < a.Cols; k0 += blockK {
+		kn := min(blockK, a.Cols-k0)
+		add := t.accumulate || k0 > 0
+		i := i0
+		for ; i+tileRows <= i1; i += tileRows {
+			ar := a.Data[i*a.Stride+k0:]
+			j := j0
+			for ; j+tileCols <= j1; j += tileCols {
+				tile4x3(ar, a.Stride, b.Data[j*b.Stride+k0:], b.Stride, kn, &sums)
+				for r := range tileRows {
+					cr := c.Data[(i+r)*c.Stride+j : (i+r)*c.Stride+j+tileCols]
+					s := sums[r*tileCols : r*tileCols+tileCols]
+					if add {
+						cr[0] += s[0]
+						cr[1] += s[1]
+						cr[2] += s[2]
+					} else {
+						cr[0], cr[1], cr[2] = s[0], s[1], s[2]
+					}
+				}
+			}
+			for ; j < j1; j++ {
+				bj := b.Data[j*b.Stride+k0 : j*b.Stride+k0+kn]
+				for r := range tileRows {
+					store(c.Data, (i+r)*c.Stride+j, dot(a.Data[(i+r)*a.Stride+k0:(i+r)*a.Stride+k0+kn], bj), add)
+				}
+			}
+		}
+		for ; i < i1; i++ {
+			ai := a.Data[i*a.Stride+k0 : i*a.Stride+k0+kn]
+			for j := j0; j < j1; j++ {
+				store(c.Data, i*c.Stride+j, dot(ai, b.Data[j*b.Stride+k0:j*b.Stride+k0+kn]), add)
+			}
+		}
+	}
+}
+
+func store(c []float32, at int, v float32, add bool) {
+	if add {
+		c[at] += v
+	} else {
+		c[at] = v
+	}
+}

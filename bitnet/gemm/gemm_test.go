@@ -1,0 +1,148 @@
+package gemm
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/bitnet-go/bitnet/kernels"
+)
+
+func randMat(rng *rand.Rand, rows, cols, stride int) Mat {
+	data := make([]float32, max(0, (rows-1)*stride+cols))
+	for i := range data {
+		data[i] = float32(rng.NormFloat64())
+	}
+	return Mat{Data: data, Rows: rows, Cols: cols, Stride: stride}
+}
+
+// naiveMulT is the definition of C = A·Bᵀ, summed in float64.
+func naiveMulT(a, b Mat) []float64 {
+	c := make([]float64, a.Rows*b.Rows)
+	for i := range a.Rows {
+		for j := range b.Rows {
+			var s float64
+			for k := range a.Cols {
+				s += float64(a.Data[i*a.Stride+k]) * float64(b.Data[j*b.Stride+k])
+			}
+			c[i*b.Rows+j] = s
+		}
+	}
+	return c
+}
+
+// closeTo reports whether got matches want within float32 rounding of a sum
+// of k products of unit-variance values.
+func closeTo(got float32, want float64, k int) bool {
+	return math.Abs(float64(got)-want) <= 1e-5*math.Sqrt(float64(k)+1)*4+1e-6*math.Abs(want)
+}
+
+func TestMulTMatchesDefinition(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	pool := kernels.NewPool(3)
+	defer pool.Close()
+	shapes := [][3]int{{1, 1, 1}, {4, 3, 8}, {5, 4, 9}, {7, 11, 13}, {64, 96, 256}, {65, 97, 257}, {130, 200, 600}, {3, 300, 40}, {300, 2, 17}, {9, 9, 0}}
+	for _, s := range shapes {
+		m, n, k := s[0], s[1], s[2]
+		for _, strided := range []bool{false, true} {
+			pad := 0
+			if strided {
+				pad = 5
+			}
+			a := randMat(rng, m, k, k+pad)
+			b := randMat(rng, n, k, k+pad)
+			want := naiveMulT(a, b)
+			for _, p := range []*kernels.Pool{nil, pool} {
+				for _, acc := range []bool{false, true} {
+					c := randMat(rng, m, n, n+pad)
+					before := append([]float32(nil), c.Data...)
+					MulT(p, c, a, b, acc)
+					name := fmt.Sprintf("%dx%dx%d strided=%v pool=%v acc=%v", m, n, k, strided, p != nil, acc)
+					for i := range m {
+						for j := range n {
+							w := want[i*n+j]
+							if acc {
+								w += float64(before[i*c.Stride+j])
+							}
+							if got := c.Data[i*c.Stride+j]; !closeTo(got, w, k) {
+								t.Fatalf("%s: C[%d,%d] = %v, want %v", name, i, j, got, w)
+							}
+						}
+					}
+					// Padding between rows belongs to nobody and must survive.
+					for i := 0; i+1 < m; i++ {
+						for j := n; j < c.Stride; j++ {
+							if c.Data[i*c.Stride+j] != before[i*c.Stride+j] {
+								t.Fatalf("%s: wrote padding at row %d col %d", name, i, j)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestTileKernelsAgree(t *testing.T) {
+	if !useAVX2 {
+		t.Skip("no AVX2 on this machine: only the Go tile runs")
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, k := range []int{8, 16, 24, 256, 1000} {
+		a := randMat(rng, 4, k, k+3)
+		b := randMat(rng, 3, k, k+1)
+		var asm, ref [12]float32
+		tile4x3AVX2(&a.Data[0], a.Stride, &b.Data[0], b.Stride, k&^7, &asm)
+		tile4x3Go(a.Data, a.Stride, b.Data, b.Stride, k&^7, &ref, false)
+		for i := range asm {
+			if !closeTo(asm[i], float64(ref[i]), k) {
+				t.Fatalf("k=%d: sum %d: AVX2 %v, Go %v", k, i, asm[i], ref[i])
+			}
+		}
+		if got, want := dotAVX2(&a.Data[0], &b.Data[0], k&^7), naiveMulT(a.Sub(0, 0, 1, k&^7), b.Sub(0, 0, 1, k&^7))[0]; !closeTo(got, want, k) {
+			t.Fatalf("k=%d: dot %v, want %v", k, got, want)
+		}
+	}
+}
+
+func TestTranspose(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, s := range [][2]int{{1, 1}, {3, 70}, {33, 65}, {100, 7}} {
+		src := randMat(rng, s[0], s[1], s[1]+2)
+		dst := randMat(rng, s[1], s[0], s[0]+1)
+		Transpose(dst, src)
+		for i := range src.Rows {
+			for j := range src.Cols {
+				if dst.Data[j*dst.Stride+i] != src.Data[i*src.Stride+j] {
+					t.Fatalf("%v: dst[%d,%d] != src[%d,%d]", s, j, i, i, j)
+				}
+			}
+		}
+	}
+}
+
+func TestMulTPanicsOnMismatch(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Fatal("MulT accepted A 2×3 with B 2×4")
+		}
+	}()
+	MulT(nil, View(make([]float32, 4), 2, 2), View(make([]float32, 6), 2, 3), View(make([]float32, 8), 2, 4), false)
+}
+
+func benchmarkMulT(bench *testing.B, m, n, k int) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	a, b, c := randMat(rng, m, k, k), randMat(rng, n, k, k), randMat(rng, m, n, n)
+	pool := kernels.NewPool(2)
+	defer pool.Close()
+	bench.ResetTimer()
+	for bench.Loop() {
+		MulT(pool, c, a, b, false)
+	}
+	bench.ReportMetric(float64(2*m*n*k)*float64(bench.N)/bench.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+func BenchmarkMulT256x1024x256(b *testing.B) { benchmarkMulT(b, 256, 1024, 256) }
+func BenchmarkMulT256x256x1024(b *testing.B) { benchmarkMulT(b, 256, 256, 1024) }
+func BenchmarkMulT1024x256x256(b *testing.B) { benchmarkMulT(b, 1024, 256, 256) }
