@@ -19,7 +19,8 @@ var ErrContextFull = errors.New("context window is full")
 type Session struct {
 	m      *Model
 	cache  kvCache
-	tokens []int // the tokens whose keys and values are in the cache
+	tokens []int  // the tokens whose keys and values are in the cache
+	next   [1]int // the token being generated, so decoding allocates nothing
 
 	// Scratch for a batch of up to batch tokens.
 	batch   int
@@ -47,6 +48,7 @@ func (m *Model) NewSession() *Session {
 	s := &Session{
 		m:      m,
 		cache:  newKVCache(c.Layers, m.opts.ContextLength, c.KVDim()),
+		tokens: make([]int, 0, m.opts.ContextLength),
 		batch:  b,
 		x:      make([]float32, b*c.Hidden),
 		xn:     make([]float32, b*max(c.Hidden, qDim)),
