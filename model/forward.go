@@ -34,8 +34,7 @@ type Session struct {
 	up      []float32 // batch x FFN
 	fq      []float32 // Q8_K round-tripped input (ActQ8K), batch x max(Hidden, FFN)
 	act     kernels.QuantizedRows
-	logits  []float32 // batch x VocabSize
-	lastRow int       // row of logits that follows the last token
+	logits  []float32 // VocabSize: the prediction after the last token
 	attTask attentionTask
 }
 
@@ -59,7 +58,7 @@ func (m *Model) NewSession() *Session {
 		proj:   make([]float32, b*c.Hidden),
 		gate:   make([]float32, b*c.FFN),
 		up:     make([]float32, b*c.FFN),
-		logits: make([]float32, b*c.VocabSize),
+		logits: make([]float32, c.VocabSize),
 	}
 	if m.opts.Activations == ActQ8K {
 		s.fq = make([]float32, b*max(c.Hidden, c.FFN, qDim))
@@ -96,7 +95,7 @@ func (s *Session) Logits() []float32 {
 	if len(s.tokens) == 0 {
 		return nil
 	}
-	return s.logits[s.lastRow*s.m.Config.VocabSize : (s.lastRow+1)*s.m.Config.VocabSize]
+	return s.logits
 }
 
 // Forward evaluates tokens at the next positions. Afterwards Logits holds the
@@ -117,30 +116,32 @@ func (s *Session) Forward(ctx context.Context, tokens []int, all []float32) erro
 			return fmt.Errorf("token id %d is outside the vocabulary (size %d)", t, c.VocabSize)
 		}
 	}
+	vocab := c.VocabSize
 	for lo := 0; lo < len(tokens); lo += s.batch {
 		hi := min(lo+s.batch, len(tokens))
-		// Logits are needed for every row when the caller wants them all,
-		// otherwise only for the very last token.
-		wantFrom := hi - lo - 1
-		if all != nil {
-			wantFrom = 0
-		} else if hi < len(tokens) {
-			wantFrom = -1
+		// Logits are computed for every row when the caller wants them all,
+		// otherwise only after the very last token.
+		var dst []float32
+		switch {
+		case all != nil:
+			dst = all[lo*vocab : hi*vocab]
+		case hi == len(tokens):
+			dst = s.logits
 		}
-		if err := s.forwardBatch(ctx, tokens[lo:hi], wantFrom); err != nil {
+		if err := s.forwardBatch(ctx, tokens[lo:hi], dst); err != nil {
 			return err
 		}
-		if all != nil {
-			copy(all[lo*c.VocabSize:hi*c.VocabSize], s.logits[:(hi-lo)*c.VocabSize])
-		}
+	}
+	if all != nil && len(tokens) > 0 {
+		copy(s.logits, all[(len(tokens)-1)*vocab:len(tokens)*vocab])
 	}
 	return nil
 }
 
 // forwardBatch runs the transformer on up to s.batch tokens at positions
-// len(s.tokens)... and computes logits for rows wantFrom..n-1 (none if
-// wantFrom < 0).
-func (s *Session) forwardBatch(ctx context.Context, tokens []int, wantFrom int) error {
+// len(s.tokens)... and writes the logits of the last len(dst)/VocabSize of
+// them to dst.
+func (s *Session) forwardBatch(ctx context.Context, tokens []int, dst []float32) error {
 	m, c, w := s.m, &s.m.Config, s.m.Weights
 	n := len(tokens)
 	pos0 := len(s.tokens)
@@ -203,15 +204,14 @@ func (s *Session) forwardBatch(ctx context.Context, tokens []int, wantFrom int) 
 	}
 
 	s.tokens = append(s.tokens, tokens...)
-	if wantFrom < 0 {
-		return ctx.Err()
-	}
 	// logits = E · (RMSNorm(x) * output_norm), for the rows wanted.
-	rows := n - wantFrom
+	rows := len(dst) / c.VocabSize
+	if rows == 0 {
+		return nil
+	}
 	xn := s.xn[:rows*hidden]
-	rmsNormRows(xn, x[wantFrom*hidden:], w.OutputNorm, c.RMSEps, hidden)
-	m.pool.MatMulF32(s.logits[:rows*c.VocabSize], w.Output, xn, rows)
-	s.lastRow = rows - 1
+	rmsNormRows(xn, x[(n-rows)*hidden:], w.OutputNorm, c.RMSEps, hidden)
+	m.pool.MatMulF32(dst, w.Output, xn, rows)
 	return nil
 }
 
