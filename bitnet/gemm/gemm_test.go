@@ -108,10 +108,12 @@ func TestTileKernelsAgree(t *testing.T) {
 
 func TestTranspose(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	for _, s := range [][2]int{{1, 1}, {3, 70}, {33, 65}, {100, 7}} {
+	pool := kernels.NewPool(2)
+	defer pool.Close()
+	for _, s := range [][2]int{{1, 1}, {3, 70}, {33, 65}, {100, 7}, {200, 150}} {
 		src := randMat(rng, s[0], s[1], s[1]+2)
 		dst := randMat(rng, s[1], s[0], s[0]+1)
-		Transpose(dst, src)
+		Transpose(pool, dst, src)
 		for i := range src.Rows {
 			for j := range src.Cols {
 				if dst.Data[j*dst.Stride+i] != src.Data[i*src.Stride+j] {

@@ -1,0 +1,218 @@
+package bitnet
+
+import (
+	"math"
+
+	"github.com/bitnet-go/bitnet/kernels"
+)
+
+// QuantizedWeights is a weight matrix in quantised form: for a column k in
+// group g, W[r, k] ≈ Codes[r, k] * Scale[g].
+type QuantizedWeights struct {
+	// Codes holds Rows×Cols values: ±1 for BitLinear (sign(W - α)), -1, 0 or
+	// +1 for BitLinear1_58 (RoundClip(W / γ, -1, 1)).
+	Codes []float32
+	// Scale holds one value per group: β = mean|W| for BitLinear, γ =
+	// max(mean|W|, ε) for BitLinear1_58.
+	Scale []float32
+	// Mean holds BitLinear's α = mean(W) per group, the centre the signs are
+	// taken around; it is zero for BitLinear1_58.
+	Mean []float32
+
+	Rows, Cols, Groups int
+}
+
+// QuantizedActivations is a batch of activation rows in quantised form: for
+// a column k in group g of row t, x[t, k] ≈ Q[t, k] / Scale[t*Groups+g] +
+// Shift[t*Groups+g].
+type QuantizedActivations struct {
+	Q     []float32 // Rows×Cols integers in [-Qb, Qb-1], or [0, Qb-1] when shifted
+	Scale []float32 // Rows×Groups: q = round((x - shift) * scale)
+	Shift []float32 // Rows×Groups: η = min x with UseBeforeNonlinear, else 0
+
+	Rows, Cols, Groups int
+}
+
+func (a *QuantizedActivations) resize(rows, cols, groups int) {
+	a.Rows, a.Cols, a.Groups = rows, cols, groups
+	a.Q = grow(a.Q, rows*cols)
+	a.Scale = grow(a.Scale, rows*groups)
+	a.Shift = grow(a.Shift, rows*groups)
+}
+
+// Dequantize writes the activations the quantised values stand for,
+// q / scale + shift, into dst (Rows×Cols).
+func (a *QuantizedActivations) Dequantize(p *kernels.Pool, dst []float32) {
+	gs := a.Cols / a.Groups
+	parallelFor(p, a.Rows, func(lo, hi int) {
+		for t := lo; t < hi; t++ {
+			for g := range a.Groups {
+				s, eta := a.Scale[t*a.Groups+g], a.Shift[t*a.Groups+g]
+				off := t*a.Cols + g*gs
+				for k, q := range a.Q[off : off+gs] {
+					dst[off+k] = q/s + eta
+				}
+			}
+		}
+	})
+}
+
+func (w *QuantizedWeights) resize(rows, cols, groups int) {
+	w.Rows, w.Cols, w.Groups = rows, cols, groups
+	w.Codes = grow(w.Codes, rows*cols)
+	w.Scale = grow(w.Scale, groups)
+	w.Mean = grow(w.Mean, groups)
+}
+
+// Dequantize writes the weights the codes stand for, code * scale, into dst
+// (Rows×Cols).
+func (w *QuantizedWeights) Dequantize(p *kernels.Pool, dst []float32) {
+	gs := w.Cols / w.Groups
+	parallelFor(p, w.Rows, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			for k, c := range w.Codes[r*w.Cols : (r+1)*w.Cols] {
+				dst[r*w.Cols+k] = c * w.Scale[k/gs]
+			}
+		}
+	})
+}
+
+// groupStats returns, for each group of columns of the rows×cols matrix w,
+// the mean and the mean absolute value. Per-row partial sums are combined in
+// row order, so the result does not depend on the number of threads.
+func groupStats(p *kernels.Pool, w []float32, rows, cols, groups int, mean, absMean []float32) {
+	gs := cols / groups
+	partial := make([]float64, 2*rows*groups)
+	parallelFor(p, rows, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			for g := range groups {
+				var sum, abs float64
+				for _, v := range w[r*cols+g*gs : r*cols+(g+1)*gs] {
+					sum += float64(v)
+					abs += math.Abs(float64(v))
+				}
+				partial[2*(r*groups+g)] = sum
+				partial[2*(r*groups+g)+1] = abs
+			}
+		}
+	})
+	n := float64(rows * gs)
+	for g := range groups {
+		var sum, abs float64
+		for r := range rows {
+			sum += partial[2*(r*groups+g)]
+			abs += partial[2*(r*groups+g)+1]
+		}
+		mean[g] = float32(sum / n)
+		absMean[g] = float32(abs / n)
+	}
+}
+
+// binarizeWeights quantises w (rows×cols) as BitLinear does, per group g of
+// columns: α = mean(W_g), β = mean|W_g|, code = sign(W - α) with sign(0) = -1
+// (BitNet paper, eqs. 1-3 and 12).
+func binarizeWeights(p *kernels.Pool, dst *QuantizedWeights, w []float32, rows, cols, groups int) {
+	dst.resize(rows, cols, groups)
+	groupStats(p, w, rows, cols, groups, dst.Mean, dst.Scale)
+	gs := cols / groups
+	parallelFor(p, rows, func(lo, hi int) {
+		for i := lo * cols; i < hi*cols; i++ {
+			if w[i] > dst.Mean[(i%cols)/gs] {
+				dst.Codes[i] = 1
+			} else {
+				dst.Codes[i] = -1
+			}
+		}
+	})
+}
+
+// ternarizeWeights quantises w (rows×cols) as BitLinear1_58 does, per group g
+// of columns: γ = max(mean|W_g|, eps), code = clamp(round(W / γ), -1, 1)
+// (BitNet b1.58 paper, eqs. 1-3; DESIGN.md §4). Rounding is half to even.
+func ternarizeWeights(p *kernels.Pool, dst *QuantizedWeights, w []float32, rows, cols, groups int, eps float32) {
+	dst.resize(rows, cols, groups)
+	groupStats(p, w, rows, cols, groups, dst.Mean, dst.Scale)
+	clear(dst.Mean)
+	for g := range dst.Scale {
+		dst.Scale[g] = max(dst.Scale[g], eps)
+	}
+	gs := cols / groups
+	parallelFor(p, rows, func(lo, hi int) {
+		for i := lo * cols; i < hi*cols; i++ {
+			c := math.RoundToEven(float64(w[i] / dst.Scale[(i%cols)/gs]))
+			dst.Codes[i] = float32(max(-1, min(1, c)))
+		}
+	})
+}
+
+// actQuantizer quantises activations to b-bit integers with per-token
+// (per-group) absmax scales: γ = max(max|x|, eps), s = num / γ,
+// q = clamp(round((x - η) * s), lo, hi), η = min x when shifting, else 0.
+// Rounding is half to even.
+type actQuantizer struct {
+	num    float32 // Qb for BitLinear, Qb - 1 for BitLinear1_58
+	lo, hi float64
+	eps    float32
+	shift  bool
+}
+
+// bitNetActivations is BitLinear's activation quantiser (BitNet paper,
+// eqs. 4 and 7): x·Qb/γ clipped to [-Qb+ε, Qb-ε] ([ε, Qb-ε] for x-η) and
+// stored as the nearest b-bit integer, which is clamp(round(x·Qb/γ), -Qb,
+// Qb-1) (clamp(round((x-η)·Qb/γ), 0, Qb-1)).
+func bitNetActivations(cfg BitLinearConfig) actQuantizer {
+	qb := float64(cfg.qb())
+	aq := actQuantizer{num: float32(qb), lo: -qb, hi: qb - 1, eps: float32(cfg.Eps), shift: cfg.UseBeforeNonlinear}
+	if aq.shift {
+		aq.lo = 0
+	}
+	return aq
+}
+
+// ternaryActivations is BitLinear1_58's activation quantiser, the b-bit
+// generalisation of DESIGN.md §4: s = (Qb-1)/γ, q = clamp(round(x·s), -Qb,
+// Qb-1) (with a shift: clamp(round((x-η)·s), 0, Qb-1)). At 8 bits it is
+// kernels.QuantizeRowsI8.
+func ternaryActivations(cfg BitLinearConfig) actQuantizer {
+	qb := float64(cfg.qb())
+	aq := actQuantizer{num: float32(qb - 1), lo: -qb, hi: qb - 1, eps: float32(cfg.Eps), shift: cfg.UseBeforeNonlinear}
+	if aq.shift {
+		aq.lo = 0
+	}
+	return aq
+}
+
+// quantize quantises the rows×cols activations x in groups groups per row.
+func (aq actQuantizer) quantize(p *kernels.Pool, dst *QuantizedActivations, x []float32, rows, cols, groups int) {
+	dst.resize(rows, cols, groups)
+	gs := cols / groups
+	parallelFor(p, rows, func(lo, hi int) {
+		for t := lo; t < hi; t++ {
+			for g := range groups {
+				off := t*cols + g*gs
+				s, eta := aq.quantizeGroup(dst.Q[off:off+gs], x[off:off+gs])
+				dst.Scale[t*groups+g], dst.Shift[t*groups+g] = s, eta
+			}
+		}
+	})
+}
+
+// quantizeGroup quantises one group of one row into q and returns its scale
+// and shift.
+func (aq actQuantizer) quantizeGroup(q, x []float32) (scale, shift float32) {
+	var amax float32
+	lowest := float32(math.Inf(1))
+	for _, v := range x {
+		amax = max(amax, float32(math.Abs(float64(v))))
+		lowest = min(lowest, v)
+	}
+	scale = aq.num / max(amax, aq.eps)
+	if aq.shift {
+		shift = lowest
+	}
+	for k, v := range x {
+		r := math.RoundToEven(float64((v - shift) * scale))
+		q[k] = float32(max(aq.lo, min(aq.hi, r)))
+	}
+	return scale, shift
+}
