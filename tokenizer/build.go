@@ -166,8 +166,7 @@ func (t *Tokenizer) buildMerges(s *source) error {
 	if count > 4*maxVocab {
 		return fmt.Errorf("%w: %d merges (limit %d)", ErrFormat, count, 4*maxVocab)
 	}
-	t.merges = make(map[uint64]mergeRule, count)
-	t.mergeList = make([][2]int32, 0, count)
+	t.mergeList = make([]mergeEntry, 0, count)
 	var buf []byte
 	skipped := 0
 	firstSkipped := ""
@@ -193,21 +192,19 @@ func (t *Tokenizer) buildMerges(s *source) error {
 		}
 		if !ok {
 			if skipped == 0 {
-				if rank < len(s.mergePairs) {
-					firstSkipped = a + " " + b
-				} else {
-					firstSkipped = s.merges[rank-len(s.mergePairs)]
-				}
+				firstSkipped = a + " " + b
 			}
 			skipped++
 			continue
 		}
-		key := pairKey(ia, ib)
-		if _, dup := t.merges[key]; dup {
-			continue // the first occurrence ranks, as in llama.cpp
-		}
-		t.merges[key] = mergeRule{rank: int32(rank), id: ir}
-		t.mergeList = append(t.mergeList, [2]int32{ia, ib})
+		t.mergeList = append(t.mergeList, mergeEntry{left: ia, right: ib, rule: mergeRule{rank: int32(rank), id: ir}})
+	}
+	// Filled from the end, so that of duplicate merges the first one ranks,
+	// as in llama.cpp, without a lookup per merge.
+	t.merges = make(map[uint64]mergeRule, len(t.mergeList))
+	for i := len(t.mergeList) - 1; i >= 0; i-- {
+		m := &t.mergeList[i]
+		t.merges[pairKey(m.left, m.right)] = m.rule
 	}
 	if skipped > 0 {
 		s.warnf("%d of %d merges name pieces missing from the vocabulary and were skipped (first: %q)", skipped, count, firstSkipped)
@@ -243,6 +240,12 @@ func (t *Tokenizer) splitMerge(m string, buf *[]byte) (string, string, bool) {
 		}
 	}
 	return m[:first], m[first+1:], true
+}
+
+// mergeEntry is one usable merge of the source, in rank order.
+type mergeEntry struct {
+	left, right int32
+	rule        mergeRule
 }
 
 // stopPieces are the end markers of the chat formats bitnet knows.

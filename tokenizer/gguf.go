@@ -180,7 +180,7 @@ func (t *Tokenizer) GGUFMetadata() []gguf.KV {
 	case KindByteBPE:
 		merges := make([]string, len(t.mergeList))
 		for i, m := range t.mergeList {
-			merges[i] = t.pieces[m[0]] + " " + t.pieces[m[1]]
+			merges[i] = t.pieces[m.left] + " " + t.pieces[m.right]
 		}
 		add(keyMerges, merges)
 	case KindSentencePiece:
@@ -222,9 +222,9 @@ func (t *Tokenizer) mergeScores() []float32 {
 	for i := range scores {
 		scores[i] = floor
 	}
-	for _, r := range t.merges {
-		if s := -float32(r.rank); s > scores[r.id] {
-			scores[r.id] = s
+	for _, m := range t.mergeList {
+		if s := -float32(m.rule.rank); s > scores[m.rule.id] {
+			scores[m.rule.id] = s
 		}
 	}
 	return scores

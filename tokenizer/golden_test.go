@@ -58,3 +58,39 @@ func TestLlama2JSONVectors(t *testing.T) {
 		checkEncode(t, tok, "llama-spm vectors", c.Text, c.IDs, EncodeOptions{})
 	}
 }
+
+// The whole benchmark text (Go source, the GPL, CJK and emoji) as one string.
+func TestBenchTextIDs(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		tok   func(testing.TB) *Tokenizer
+		which string
+	}{
+		{"llama3 json", llama3JSON, "llama3"},
+		{"llama2 json", llama2JSON, "llama2"},
+		{"llama2 model", llama2Model, "llama2"},
+	} {
+		tok := c.tok(t)
+		text, want := benchText(t, c.which)
+		got := tok.Encode(text, EncodeOptions{})
+		if i := firstDiff(got, want); i >= 0 {
+			t.Errorf("%s: %d ids, want %d; first difference at %d: got %v want %v", c.name, len(got), len(want), i,
+				got[i:min(i+5, len(got))], want[i:min(i+5, len(want))])
+		}
+		if back := tok.Decode(got); back != text {
+			t.Errorf("%s: the decoded text differs from the input", c.name)
+		}
+	}
+}
+
+func firstDiff(a, b []int) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	if len(a) != len(b) {
+		return min(len(a), len(b))
+	}
+	return -1
+}

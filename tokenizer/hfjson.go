@@ -1,7 +1,6 @@
 package tokenizer
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -29,16 +28,16 @@ type hfTokenizer struct {
 	PostProcessor *hfNode `json:"post_processor"`
 	Decoder       *hfNode `json:"decoder"`
 	Model         struct {
-		Type                    string          `json:"type"`
-		UnkToken                *string         `json:"unk_token"`
-		FuseUnk                 bool            `json:"fuse_unk"`
-		ByteFallback            bool            `json:"byte_fallback"`
-		IgnoreMerges            bool            `json:"ignore_merges"`
-		ContinuingSubwordPrefix *string         `json:"continuing_subword_prefix"`
-		EndOfWordSuffix         *string         `json:"end_of_word_suffix"`
-		Vocab                   map[string]int  `json:"vocab"`
-		Merges                  json.RawMessage `json:"merges"`
+		Type                    string  `json:"type"`
+		UnkToken                *string `json:"unk_token"`
+		FuseUnk                 bool    `json:"fuse_unk"`
+		ByteFallback            bool    `json:"byte_fallback"`
+		IgnoreMerges            bool    `json:"ignore_merges"`
+		ContinuingSubwordPrefix *string `json:"continuing_subword_prefix"`
+		EndOfWordSuffix         *string `json:"end_of_word_suffix"`
 	} `json:"model"`
+	// large holds model.vocab and model.merges, read apart (jsonscan.go).
+	large hfLarge
 }
 
 // hfNode is any normalizer, pre-tokenizer, post-processor or decoder.
@@ -112,8 +111,12 @@ func ReadJSON(r io.Reader) (*Tokenizer, error) {
 
 // ParseJSON parses the bytes of a tokenizer.json (see FromJSON).
 func ParseJSON(data []byte) (*Tokenizer, error) {
-	var h hfTokenizer
-	if err := json.Unmarshal(data, &h); err != nil {
+	rest, large, err := splitTokenizerJSON(data)
+	if err != nil {
+		return nil, err
+	}
+	h := hfTokenizer{large: large}
+	if err := json.Unmarshal(rest, &h); err != nil {
 		return nil, fmt.Errorf("%w: tokenizer.json: %v", ErrFormat, err)
 	}
 	t, err := h.source()
@@ -125,7 +128,7 @@ func ParseJSON(data []byte) (*Tokenizer, error) {
 
 func (h *hfTokenizer) source() (*Tokenizer, error) {
 	m := &h.Model
-	if m.Type != "BPE" && !(m.Type == "" && m.Vocab != nil) {
+	if m.Type != "BPE" && !(m.Type == "" && h.large.hasVocab) {
 		return nil, fmt.Errorf("%w: model type %q is not supported (want BPE)", ErrFormat, m.Type)
 	}
 	if m.ContinuingSubwordPrefix != nil && *m.ContinuingSubwordPrefix != "" || m.EndOfWordSuffix != nil && *m.EndOfWordSuffix != "" {
@@ -153,11 +156,8 @@ func (h *hfTokenizer) source() (*Tokenizer, error) {
 
 	// Ids: the model's vocabulary plus the added tokens.
 	size := 0
-	for p, id := range m.Vocab {
-		if id < 0 || id >= maxVocab {
-			return nil, fmt.Errorf("%w: token %q has id %d", ErrFormat, p, id)
-		}
-		size = max(size, id+1)
+	for _, v := range h.large.vocab {
+		size = max(size, v.id+1) // ids are checked while reading
 	}
 	for _, a := range h.AddedTokens {
 		if a.ID < 0 || a.ID >= maxVocab {
@@ -170,9 +170,9 @@ func (h *hfTokenizer) source() (*Tokenizer, error) {
 	for i := range s.types {
 		s.types[i] = TypeUnused // ids nobody names
 	}
-	for p, id := range m.Vocab {
-		s.pieces[id] = p
-		s.types[id] = TypeNormal
+	for _, v := range h.large.vocab {
+		s.pieces[v.id] = v.piece
+		s.types[v.id] = TypeNormal
 	}
 	for _, a := range h.AddedTokens {
 		s.pieces[a.ID] = a.Content
@@ -182,19 +182,13 @@ func (h *hfTokenizer) source() (*Tokenizer, error) {
 		}
 	}
 	if s.unkPiece != "" {
-		if id, ok := m.Vocab[s.unkPiece]; ok {
-			s.types[id] = TypeUnknown
-		}
-	}
-
-	if len(m.Merges) > 0 && !bytes.Equal(m.Merges, []byte("null")) {
-		if err := json.Unmarshal(m.Merges, &s.merges); err != nil {
-			s.merges = nil
-			if err2 := json.Unmarshal(m.Merges, &s.mergePairs); err2 != nil {
-				return nil, fmt.Errorf("%w: merges are neither strings nor pairs: %v", ErrFormat, err)
+		for _, v := range h.large.vocab {
+			if v.piece == s.unkPiece {
+				s.types[v.id] = TypeUnknown
 			}
 		}
 	}
+	s.merges, s.mergePairs = h.large.merges, h.large.mergePairs
 
 	h.specialTokens(s)
 	return s.build()

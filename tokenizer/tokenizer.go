@@ -88,7 +88,7 @@ type Tokenizer struct {
 	vocab  map[string]int32
 	merges map[uint64]mergeRule
 	// mergeList keeps the merges in rank order for export.
-	mergeList [][2]int32
+	mergeList []mergeEntry
 	// byteToken is the token of each byte: its byte-level character
 	// (KindByteBPE) or its <0xNN> token; -1 when the vocabulary lacks it.
 	byteToken [256]int32
