@@ -111,8 +111,18 @@ type indexFile struct {
 	WeightMap map[string]string `json:"weight_map"`
 }
 
-// readIndex reads and validates an index: shard names must be plain file
-// names in the index's directory.
+// ReadIndex reads a model.safetensors.index.json and returns its weight map,
+// tensor name to shard file name. Shard names are checked to be plain file
+// names (no directories), so joining them to the index's directory stays
+// inside it.
+func ReadIndex(path string) (map[string]string, error) {
+	m, err := readIndex(path)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return m, nil
+}
+
 func readIndex(path string) (map[string]string, error) {
 	fd, err := os.Open(path)
 	if err != nil {
@@ -142,9 +152,9 @@ func readIndex(path string) (map[string]string, error) {
 }
 
 func openIndex(path string) (*Model, error) {
-	weightMap, err := readIndex(path)
+	weightMap, err := ReadIndex(path)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
+		return nil, err
 	}
 	dir := filepath.Dir(path)
 	seen := map[string]bool{}
