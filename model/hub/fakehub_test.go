@@ -27,6 +27,7 @@ type fakeHub struct {
 
 	mu       sync.Mutex
 	repos    map[string]*fakeRepo // by lower-cased id
+	blobs    map[string][]byte    // LFS contents by sha256
 	pageSize int
 	requests []fakeRequest
 	// Faults, keyed by the content's sha256 (LFS files, served by the CDN)
@@ -41,6 +42,8 @@ type fakeHub struct {
 type fakeRepo struct {
 	id      string
 	files   map[string][]byte
+	sha256  map[string]string // by path, computed once: hashing per request would dominate benchmarks
+	gitOID  map[string]string
 	private bool // 401 without the token
 	gated   bool // 403 GatedRepo for everyone
 }
@@ -51,10 +54,11 @@ type fakeRequest struct {
 
 const fakeCommit = "0123456789abcdef0123456789abcdef01234567"
 
-func newFakeHub(t *testing.T) *fakeHub {
+func newFakeHub(t testing.TB) *fakeHub {
 	h := &fakeHub{
 		token:    "hf_test_token",
 		repos:    map[string]*fakeRepo{},
+		blobs:    map[string][]byte{},
 		pageSize: 1000,
 		cuts:     map[string]int{},
 		corrupt:  map[string]bool{},
@@ -76,8 +80,14 @@ func newFakeHub(t *testing.T) *fakeHub {
 func (h *fakeHub) addRepo(id string, files map[string][]byte) *fakeRepo {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	r := &fakeRepo{id: id, files: files}
+	r := &fakeRepo{id: id, files: files, sha256: map[string]string{}, gitOID: map[string]string{}}
 	h.repos[strings.ToLower(id)] = r
+	for p, b := range files {
+		r.sha256[p], r.gitOID[p] = sha256Hex(b), gitOID(b)
+		if isLFS(p) {
+			h.blobs[r.sha256[p]] = b
+		}
+	}
 	return r
 }
 
@@ -203,11 +213,11 @@ func (h *fakeHub) serveTree(w http.ResponseWriter, r *http.Request) {
 	var entries []entry
 	dirs := map[string]bool{}
 	for p, b := range repo.files {
-		e := entry{Type: "file", OID: gitOID(b), Size: len(b), Path: p}
+		e := entry{Type: "file", OID: repo.gitOID[p], Size: len(b), Path: p}
 		if isLFS(p) {
-			pointer := []byte("version https://git-lfs.github.com/spec/v1\noid sha256:" + sha256Hex(b) + "\nsize " + strconv.Itoa(len(b)) + "\n")
+			pointer := []byte("version https://git-lfs.github.com/spec/v1\noid sha256:" + repo.sha256[p] + "\nsize " + strconv.Itoa(len(b)) + "\n")
 			e.OID, e.Size = gitOID(pointer), len(pointer)
-			e.LFS = &lfs{OID: sha256Hex(b), Size: len(b), PointerSize: len(pointer)}
+			e.LFS = &lfs{OID: repo.sha256[p], Size: len(b), PointerSize: len(pointer)}
 		}
 		entries = append(entries, e)
 		if i := strings.LastIndex(p, "/"); i > 0 && !dirs[p[:i]] {
@@ -247,27 +257,20 @@ func (h *fakeHub) serveResolve(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("X-Repo-Commit", fakeCommit)
 	if isLFS(path) {
-		sum := sha256Hex(b)
+		sum := repo.sha256[path]
 		w.Header().Set("X-Linked-Etag", `"`+sum+`"`)
 		w.Header().Set("X-Linked-Size", strconv.Itoa(len(b)))
 		http.Redirect(w, r, h.cdn.URL+"/blob/"+sum, http.StatusFound)
 		return
 	}
-	w.Header().Set("ETag", `"`+gitOID(b)+`"`)
-	h.serveBytes(w, r, b, gitOID(b))
+	w.Header().Set("ETag", `"`+repo.gitOID[path]+`"`)
+	h.serveBytes(w, r, b, repo.gitOID[path])
 }
 
 func (h *fakeHub) serveBlob(w http.ResponseWriter, r *http.Request) {
 	sum := r.PathValue("sha")
-	var content []byte
 	h.mu.Lock()
-	for _, repo := range h.repos {
-		for _, b := range repo.files {
-			if sha256Hex(b) == sum {
-				content = b
-			}
-		}
-	}
+	content := h.blobs[sum]
 	h.mu.Unlock()
 	if content == nil {
 		http.NotFound(w, r)
@@ -332,7 +335,7 @@ func (h *fakeHub) serveBytes(w http.ResponseWriter, r *http.Request, b []byte, k
 
 // options returns Options for this fake hub with a fresh cache and fast
 // retries.
-func (h *fakeHub) options(t *testing.T) Options {
+func (h *fakeHub) options(t testing.TB) Options {
 	return Options{
 		Endpoint:   h.hub.URL,
 		CacheDir:   t.TempDir(),

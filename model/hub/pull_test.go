@@ -443,3 +443,19 @@ func TestPullRejectsBadListedPath(t *testing.T) {
 		t.Errorf("traversal path in the listing: %v", err)
 	}
 }
+
+// BenchmarkPull measures a whole pull of a 64 MiB file over loopback:
+// listing, redirect, copy to disk, sha256 verification and rename.
+func BenchmarkPull(b *testing.B) {
+	h := newFakeHub(b)
+	content := randomBytes(40, 64<<20)
+	h.addRepo("org/bench", map[string][]byte{"model.gguf": content})
+	cache := b.TempDir()
+	b.SetBytes(int64(len(content)))
+	for b.Loop() {
+		os.RemoveAll(filepath.Join(cache, "org"))
+		if _, err := Pull(context.Background(), Ref{Repo: "org/bench"}, Options{Endpoint: h.hub.URL, CacheDir: cache}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
