@@ -83,6 +83,12 @@ func FakeQuantizeQ8K(x []float32) {
 			continue
 		}
 		iscale := -127 / m
+		if math.IsInf(float64(iscale), 0) {
+			// |m| < 127/MaxFloat32: llama.cpp's block scale 1/iscale is 0,
+			// so the block contributes zero; q/iscale would be NaN.
+			clear(blk)
+			continue
+		}
 		for i, v := range blk {
 			q := min(math.RoundToEven(float64(iscale*v)), 127)
 			blk[i] = float32(q) / iscale

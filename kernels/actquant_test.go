@@ -200,6 +200,18 @@ func TestFakeQuantizeQ8K(t *testing.T) {
 			}
 		}
 	}
+	// A block whose largest magnitude is below 127/MaxFloat32 has an
+	// infinite iscale; llama.cpp's block scale 1/iscale is then 0, so the
+	// block becomes zero (not NaN, as q/iscale would give).
+	for _, tiny := range []float32{1e-37, -3e-38, 0x1p-149} {
+		x := block(tiny, tiny/2, 0, -tiny)
+		FakeQuantizeQ8K(x)
+		for i, v := range x {
+			if v != 0 {
+				t.Fatalf("block of largest magnitude %g: element %d = %v, want 0", tiny, i, v)
+			}
+		}
+	}
 	// Blocks are independent: a huge block does not affect its neighbour.
 	x := append(block(1e30), block(-127, 3)...)
 	FakeQuantizeQ8K(x)
