@@ -47,6 +47,9 @@ type command struct {
 var commands = map[string]command{
 	"info":   {"describe a GGUF model file", runInfo},
 	"logits": {"write teacher-forced logits of token ids as float32", runLogits},
+	"pull":   {"download a model from the Hugging Face hub", runPull},
+	"list":   {"list downloaded models", runList},
+	"rm":     {"remove a downloaded model", runRm},
 }
 
 func main() {
@@ -62,7 +65,7 @@ func run(ctx context.Context, args []string, io stdio) int {
 	if len(args) > 0 {
 		if cmd, ok := commands[args[0]]; ok {
 			err = cmd.run(ctx, args[1:], io)
-			return report(err, io)
+			return report(err, io, programName+" "+args[0])
 		}
 		if args[0] == "help" {
 			printUsage(io.out)
@@ -70,7 +73,7 @@ func run(ctx context.Context, args []string, io stdio) int {
 		}
 	}
 	err = runDefault(ctx, args, io)
-	return report(err, io)
+	return report(err, io, programName)
 }
 
 // usageError marks an error caused by the command line rather than by what
@@ -88,12 +91,13 @@ func usagef(format string, args ...any) error {
 // usageSentinels are the usage errors other packages' commands return.
 var usageSentinels []error
 
-func report(err error, io stdio) int {
+// report prints err for the command line cmd and returns the exit code.
+func report(err error, io stdio, cmd string) int {
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return exitOK
 	case isUsage(err):
-		fmt.Fprintf(io.err, "%s: %v (see '%s --help')\n", programName, oneLine(err), programName)
+		fmt.Fprintf(io.err, "%s: %v (see '%s --help')\n", programName, oneLine(err), cmd)
 		return exitUsage
 	default:
 		fmt.Fprintf(io.err, "%s: %v\n", programName, oneLine(err))
