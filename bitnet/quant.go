@@ -116,11 +116,15 @@ func binarizeWeights(p *kernels.Pool, dst *QuantizedWeights, w []float32, rows, 
 	groupStats(p, w, rows, cols, groups, dst.Mean, dst.Scale)
 	gs := cols / groups
 	parallelFor(p, rows, func(lo, hi int) {
-		for i := lo * cols; i < hi*cols; i++ {
-			if w[i] > dst.Mean[(i%cols)/gs] {
-				dst.Codes[i] = 1
-			} else {
-				dst.Codes[i] = -1
+		for r := lo; r < hi; r++ {
+			for g, alpha := range dst.Mean {
+				codes := dst.Codes[r*cols+g*gs : r*cols+(g+1)*gs]
+				for k, v := range w[r*cols+g*gs : r*cols+(g+1)*gs] {
+					codes[k] = -1
+					if v > alpha {
+						codes[k] = 1
+					}
+				}
 			}
 		}
 	})
@@ -138,11 +142,27 @@ func ternarizeWeights(p *kernels.Pool, dst *QuantizedWeights, w []float32, rows,
 	}
 	gs := cols / groups
 	parallelFor(p, rows, func(lo, hi int) {
-		for i := lo * cols; i < hi*cols; i++ {
-			c := math.RoundToEven(float64(w[i] / dst.Scale[(i%cols)/gs]))
-			dst.Codes[i] = float32(max(-1, min(1, c)))
+		for r := lo; r < hi; r++ {
+			for g, gamma := range dst.Scale {
+				codes := dst.Codes[r*cols+g*gs : r*cols+(g+1)*gs]
+				for k, v := range w[r*cols+g*gs : r*cols+(g+1)*gs] {
+					codes[k] = ternaryCode(v / gamma)
+				}
+			}
 		}
 	})
+}
+
+// ternaryCode returns clamp(roundHalfEven(v), -1, 1): 0 for |v| <= 0.5 (a
+// tie rounds to the even 0), the sign of v otherwise.
+func ternaryCode(v float32) float32 {
+	switch {
+	case v > 0.5:
+		return 1
+	case v < -0.5:
+		return -1
+	}
+	return 0
 }
 
 // actQuantizer quantises activations to b-bit integers with per-token
@@ -210,9 +230,22 @@ func (aq actQuantizer) quantizeGroup(q, x []float32) (scale, shift float32) {
 	if aq.shift {
 		shift = lowest
 	}
+	lo, hi := float32(aq.lo), float32(aq.hi)
 	for k, v := range x {
-		r := math.RoundToEven(float64((v - shift) * scale))
-		q[k] = float32(max(aq.lo, min(aq.hi, r)))
+		q[k] = max(lo, min(hi, roundHalfEven(float32((v-shift)*scale))))
 	}
 	return scale, shift
+}
+
+// roundHalfEven rounds v to the nearest integer, ties to even, for |v| <
+// 2^22: adding and subtracting 1.5·2^23 leaves no fraction bits, so the
+// addition rounds in the default mode, which is half to even. Larger
+// magnitudes (never produced by the quantisers, whose values are at most
+// 2·Qb) fall back to math.RoundToEven.
+func roundHalfEven(v float32) float32 {
+	const magic = 0x1.8p23
+	if v > -0x1p22 && v < 0x1p22 {
+		return (v + magic) - magic
+	}
+	return float32(math.RoundToEven(float64(v)))
 }

@@ -294,3 +294,23 @@ func TestConfigValidation(t *testing.T) {
 		t.Errorf("zero config took BitWidth %d, Eps %v; want the defaults", c.BitWidth, c.Eps)
 	}
 }
+
+func TestRoundingHelpers(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 2))
+	values := []float32{0, -0.0, 0.5, -0.5, 1.5, -1.5, 2.5, 0x1p22 - 0.5, -0x1p22 + 0.5, 0x1p22, 0x1p23 + 1, 3e9, -3e9, 0.49999997, 0.50000006}
+	for k := -300; k <= 300; k++ {
+		values = append(values, float32(k)+0.5, float32(k)+0.25, float32(k)-0.75)
+	}
+	for range 10000 {
+		values = append(values, float32(rng.NormFloat64()*200))
+	}
+	for _, v := range values {
+		want := float32(math.RoundToEven(float64(v)))
+		if got := roundHalfEven(v); got != want {
+			t.Fatalf("roundHalfEven(%v) = %v, want %v", v, got, want)
+		}
+		if got, want := ternaryCode(v/7), float32(max(-1, min(1, math.RoundToEven(float64(v/7))))); got != want {
+			t.Fatalf("ternaryCode(%v) = %v, want %v", v/7, got, want)
+		}
+	}
+}
