@@ -1,121 +1,74 @@
 package safetensors
 
 import (
+	"encoding/binary"
 	"math"
-	"math/rand/v2"
 	"testing"
+
+	"github.com/bitnet-go/bitnet/kernels"
 )
 
-func TestF16KnownValues(t *testing.T) {
-	cases := []struct {
-		h uint16
-		f float32
-	}{
-		{0x0000, 0}, {0x3c00, 1}, {0xc000, -2}, {0x3555, 0.333251953125},
-		{0x7bff, 65504}, {0x0001, 0x1p-24}, {0x03ff, 1023 * 0x1p-24}, {0x0400, 0x1p-14},
-		{0x7c00, float32(math.Inf(1))}, {0xfc00, float32(math.Inf(-1))},
-	}
-	for _, c := range cases {
-		if got := F16ToFloat32(c.h); got != c.f {
-			t.Errorf("F16ToFloat32(%#04x) = %v, want %v", c.h, got, c.f)
-		}
-		if got := Float32ToF16(c.f); got != c.h {
-			t.Errorf("Float32ToF16(%v) = %#04x, want %#04x", c.f, got, c.h)
-		}
-	}
-	rounding := []struct {
-		f float32
-		h uint16
-	}{
-		{1 + 0x1p-11, 0x3c00},   // tie, rounds to even (down)
-		{1 + 3*0x1p-11, 0x3c02}, // tie, rounds to even (up)
-		{1 + 0x1p-11 + 0x1p-20, 0x3c01},
-		{65519, 0x7bff},   // below the midpoint to infinity
-		{65520, 0x7c00},   // the midpoint rounds to infinity
-		{0x1p-25, 0x0000}, // half the smallest subnormal: tie to even zero
-		{0x1p-25 + 0x1p-35, 0x0001},
-		{3 * 0x1p-25, 0x0002},       // 1.5 units: tie to even 2
-		{0x1p-14 - 0x1p-26, 0x0400}, // rounds up from the largest subnormal into the normals
-		{1e-30, 0x0000},
-		{float32(math.Copysign(0, -1)), 0x8000},
-	}
-	for _, c := range rounding {
-		if got := Float32ToF16(c.f); got != c.h {
-			t.Errorf("Float32ToF16(%g) = %#04x, want %#04x", c.f, got, c.h)
-		}
-	}
-	if h := Float32ToF16(float32(math.NaN())); h&0x7c00 != 0x7c00 || h&0x3ff == 0 {
-		t.Errorf("NaN became %#04x", h)
-	}
-}
+// The scalar fp16/bf16 conversions are kernels' and tested there; these tests
+// check that tensors decode and encode every bit pattern through them.
 
-func TestF16RoundTripsEveryValue(t *testing.T) {
+// everyPattern returns a tensor of dtype dt holding all 65536 16-bit patterns.
+func everyPattern(dt DType) *Tensor {
+	data := make([]byte, 2<<16)
 	for i := 0; i < 1<<16; i++ {
-		h := uint16(i)
-		f := F16ToFloat32(h)
-		if f != f { // NaN: only the class must survive
-			if g := Float32ToF16(f); g&0x7c00 != 0x7c00 || g&0x3ff == 0 {
-				t.Errorf("NaN %#04x became %#04x", h, g)
-			}
-			continue
-		}
-		if g := Float32ToF16(f); g != h {
-			t.Errorf("%#04x -> %v -> %#04x", h, f, g)
-		}
+		binary.LittleEndian.PutUint16(data[2*i:], uint16(i))
 	}
+	return &Tensor{Name: "all", DType: dt, Shape: []uint64{1 << 16}, Data: data}
 }
 
-// TestF16RoundsToNearest checks random float32s against the definition:
-// no binary16 value is closer than the chosen one.
-func TestF16RoundsToNearest(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	for i := 0; i < 200000; i++ {
-		f := math.Float32frombits(rng.Uint32())
-		if f != f || math.Abs(float64(f)) >= 65520 {
-			continue
+func TestDecodeEveryHalfPattern(t *testing.T) {
+	for _, c := range []struct {
+		dt     DType
+		decode func(uint16) float32
+		encode func([]float32) []byte
+	}{
+		{F16, kernels.F16ToF32, EncodeF16},
+		{BF16, kernels.BF16ToF32, EncodeBF16},
+	} {
+		tn := everyPattern(c.dt)
+		got, err := tn.Float32s()
+		if err != nil {
+			t.Fatal(err)
 		}
-		h := Float32ToF16(f)
-		d := math.Abs(float64(F16ToFloat32(h)) - float64(f))
-		for _, n := range []uint16{h + 1, h - 1} {
-			v := F16ToFloat32(n)
-			if n&0x7c00 == 0x7c00 || (n^h)&0x8000 != 0 {
+		for i, v := range got {
+			want := c.decode(uint16(i))
+			if math.Float32bits(v) != math.Float32bits(want) && !(v != v && want != want) {
+				t.Fatalf("%s pattern %#04x decoded as %v, want %v", c.dt, i, v, want)
+			}
+		}
+		// Encoding the decoded values gives the patterns back (NaNs stay NaN).
+		back := c.encode(got)
+		for i := 0; i < 1<<16; i++ {
+			h := binary.LittleEndian.Uint16(back[2*i:])
+			if got[i] != got[i] {
+				if d := c.decode(h); d == d {
+					t.Fatalf("%s NaN %#04x encoded as non-NaN %#04x", c.dt, i, h)
+				}
 				continue
 			}
-			if dn := math.Abs(float64(v) - float64(f)); dn < d {
-				t.Fatalf("Float32ToF16(%g) = %#04x (%g) but %#04x (%g) is closer", f, h, F16ToFloat32(h), n, v)
+			if h != uint16(i) {
+				t.Fatalf("%s pattern %#04x round-tripped to %#04x", c.dt, i, h)
 			}
 		}
 	}
 }
 
-func TestBF16(t *testing.T) {
-	cases := []struct {
-		f float32
-		h uint16
-	}{
-		{1, 0x3f80}, {-2, 0xc000}, {0, 0},
-		{math.Float32frombits(0x3f808000), 0x3f80}, // tie to even (down)
-		{math.Float32frombits(0x3f818000), 0x3f82}, // tie to even (up)
-		{math.Float32frombits(0x3f808001), 0x3f81},
-		{float32(math.Inf(1)), 0x7f80},
-	}
-	for _, c := range cases {
-		if got := Float32ToBF16(c.f); got != c.h {
-			t.Errorf("Float32ToBF16(%v) = %#04x, want %#04x", c.f, got, c.h)
+func TestEncodeRoundsToNearestEven(t *testing.T) {
+	f16 := EncodeF16([]float32{1 + 0x1p-11, 1 + 3*0x1p-11, 65520})
+	for i, want := range []uint16{0x3c00, 0x3c02, 0x7c00} {
+		if h := binary.LittleEndian.Uint16(f16[2*i:]); h != want {
+			t.Errorf("EncodeF16 value %d = %#04x, want %#04x", i, h, want)
 		}
 	}
-	for i := 0; i < 1<<16; i++ {
-		h := uint16(i)
-		f := BF16ToFloat32(h)
-		if f != f {
-			continue
+	bf16 := EncodeBF16([]float32{math.Float32frombits(0x3f808000), math.Float32frombits(0x3f818000)})
+	for i, want := range []uint16{0x3f80, 0x3f82} {
+		if h := binary.LittleEndian.Uint16(bf16[2*i:]); h != want {
+			t.Errorf("EncodeBF16 value %d = %#04x, want %#04x", i, h, want)
 		}
-		if g := Float32ToBF16(f); g != h {
-			t.Errorf("%#04x -> %v -> %#04x", h, f, g)
-		}
-	}
-	if h := Float32ToBF16(float32(math.NaN())); h&0x7f80 != 0x7f80 || h&0x7f == 0 {
-		t.Errorf("NaN became %#04x", h)
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/bitnet-go/bitnet/kernels"
 )
 
 // rawFile assembles a file from a literal header and data section.
@@ -29,8 +31,8 @@ func sampleTensors() ([]TensorData, map[string][]float32) {
 		"bf16": make([]float32, len(f)),
 	}
 	for i, v := range f {
-		want["f16"][i] = F16ToFloat32(Float32ToF16(v))
-		want["bf16"][i] = BF16ToFloat32(Float32ToBF16(v))
+		want["f16"][i] = kernels.F16ToF32(kernels.F32ToF16(v))
+		want["bf16"][i] = kernels.BF16ToF32(kernels.F32ToBF16(v))
 	}
 	return []TensorData{
 		{Name: "f32", DType: F32, Shape: []uint64{2, 4}, Data: EncodeF32(f)},

@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/bitnet-go/bitnet/kernels"
 )
 
 // TensorData is one tensor to write: its encoded little-endian bytes and how
@@ -193,7 +195,7 @@ func EncodeF32(values []float32) []byte {
 func EncodeF16(values []float32) []byte {
 	b := make([]byte, 2*len(values))
 	for i, v := range values {
-		binary.LittleEndian.PutUint16(b[2*i:], Float32ToF16(v))
+		binary.LittleEndian.PutUint16(b[2*i:], kernels.F32ToF16(v))
 	}
 	return b
 }
@@ -202,7 +204,7 @@ func EncodeF16(values []float32) []byte {
 func EncodeBF16(values []float32) []byte {
 	b := make([]byte, 2*len(values))
 	for i, v := range values {
-		binary.LittleEndian.PutUint16(b[2*i:], Float32ToBF16(v))
+		binary.LittleEndian.PutUint16(b[2*i:], kernels.F32ToBF16(v))
 	}
 	return b
 }
