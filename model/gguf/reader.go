@@ -26,6 +26,9 @@ const Magic = "GGUF"
 // tensor within it when the file has no general.alignment key.
 const DefaultAlignment = 32
 
+// MaxAlignment is the largest general.alignment bitnet reads or writes.
+const MaxAlignment = 1 << 20
+
 // MaxDims is the largest number of dimensions a GGUF tensor may have.
 const MaxDims = 4
 
@@ -313,11 +316,11 @@ func Parse(b []byte) (*File, error) {
 		f.KVs = append(f.KVs, KV{key, v})
 	}
 	if v, ok := f.Get("general.alignment"); ok {
-		a, ok := v.Int()
-		if !ok || a <= 0 || bits.OnesCount64(uint64(a)) != 1 || a > 1<<20 {
-			return nil, fmt.Errorf("%w: general.alignment %s is not a power of two", ErrFormat, v.Format())
+		a, err := alignmentValue(v)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrFormat, err)
 		}
-		f.Alignment = uint64(a)
+		f.Alignment = a
 	}
 
 	if nTensors > d.remaining()/32 {
@@ -344,6 +347,16 @@ func Parse(b []byte) (*File, error) {
 		return nil, err
 	}
 	return f, nil
+}
+
+// alignmentValue validates a general.alignment value: an integer power of
+// two no larger than MaxAlignment.
+func alignmentValue(v Value) (uint64, error) {
+	a, ok := v.Int()
+	if !ok || a <= 0 || bits.OnesCount64(uint64(a)) != 1 || a > MaxAlignment {
+		return 0, fmt.Errorf("general.alignment %s is not a power of two up to %d", v.Format(), MaxAlignment)
+	}
+	return uint64(a), nil
 }
 
 func alignUp(x, a uint64) uint64 {

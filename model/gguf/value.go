@@ -131,6 +131,9 @@ func NewValue(x any) (Value, error) {
 	case float64:
 		return Value{TypeFloat64, t}, nil
 	case Array:
+		if err := t.check(0); err != nil {
+			return Value{}, err
+		}
 		return Value{TypeArray, t}, nil
 	case []uint8:
 		return Value{TypeArray, Array{TypeUint8, t}}, nil
@@ -157,9 +160,65 @@ func NewValue(x any) (Value, error) {
 	case []float64:
 		return Value{TypeArray, Array{TypeFloat64, t}}, nil
 	case []Array:
-		return Value{TypeArray, Array{TypeArray, t}}, nil
+		a := Array{TypeArray, t}
+		if err := a.check(0); err != nil {
+			return Value{}, err
+		}
+		return Value{TypeArray, a}, nil
 	}
 	return Value{}, fmt.Errorf("gguf: cannot store a %T as metadata", x)
+}
+
+// check reports an error unless the array's elements are of its element
+// type, recursively, and it nests no deeper than a reader accepts. Elems
+// may be nil for an empty array of any type.
+func (a Array) check(depth int) error {
+	if depth >= maxArrayDepth {
+		return fmt.Errorf("gguf: arrays nested deeper than %d", maxArrayDepth)
+	}
+	if a.Elems == nil {
+		return nil
+	}
+	var et ValueType
+	switch e := a.Elems.(type) {
+	case []uint8:
+		et = TypeUint8
+	case []int8:
+		et = TypeInt8
+	case []uint16:
+		et = TypeUint16
+	case []int16:
+		et = TypeInt16
+	case []uint32:
+		et = TypeUint32
+	case []int32:
+		et = TypeInt32
+	case []float32:
+		et = TypeFloat32
+	case []bool:
+		et = TypeBool
+	case []string:
+		et = TypeString
+	case []uint64:
+		et = TypeUint64
+	case []int64:
+		et = TypeInt64
+	case []float64:
+		et = TypeFloat64
+	case []Array:
+		et = TypeArray
+		for _, inner := range e {
+			if err := inner.check(depth + 1); err != nil {
+				return err
+			}
+		}
+	default:
+		return fmt.Errorf("gguf: array elements of Go type %T are not a GGUF type", a.Elems)
+	}
+	if et != a.ElemType {
+		return fmt.Errorf("gguf: array of element type %v holds %T", a.ElemType, a.Elems)
+	}
+	return nil
 }
 
 // String returns the value if it is a string.

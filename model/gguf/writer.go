@@ -34,13 +34,10 @@ func NewWriter() *Writer {
 	return &Writer{alignment: DefaultAlignment, keys: map[string]bool{}, names: map[string]bool{}}
 }
 
-// SetAlignment sets the data alignment and records it as general.alignment.
+// SetAlignment sets the data alignment, a power of two up to MaxAlignment,
+// and records it as general.alignment (u32). Adding that key with AddKV has
+// the same effect.
 func (w *Writer) SetAlignment(a uint32) {
-	if a == 0 || a&(a-1) != 0 {
-		w.setErr(fmt.Errorf("gguf: alignment %d is not a power of two", a))
-		return
-	}
-	w.alignment = uint64(a)
 	w.AddKV("general.alignment", a)
 }
 
@@ -51,12 +48,21 @@ func (w *Writer) setErr(err error) {
 }
 
 // AddKV adds a metadata entry. v is any Go value NewValue accepts. Adding a
-// key twice replaces the earlier value.
+// key twice replaces the earlier value. The key general.alignment also sets
+// the alignment the tensors are written with.
 func (w *Writer) AddKV(key string, v any) {
 	val, err := NewValue(v)
 	if err != nil {
 		w.setErr(fmt.Errorf("gguf: key %q: %w", key, err))
 		return
+	}
+	if key == "general.alignment" {
+		a, err := alignmentValue(val)
+		if err != nil {
+			w.setErr(fmt.Errorf("gguf: %w", err))
+			return
+		}
+		w.alignment = a
 	}
 	if w.keys[key] {
 		for i := range w.kvs {
