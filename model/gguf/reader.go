@@ -297,8 +297,8 @@ func Parse(b []byte) (*File, error) {
 	if nKV > d.remaining()/13 {
 		return nil, fmt.Errorf("%w: metadata count %d cannot fit in %d bytes", ErrFormat, nKV, d.remaining())
 	}
-	f.KVs = make([]KV, 0, nKV)
-	f.kvIndex = make(map[string]int, nKV)
+	f.KVs = make([]KV, 0, capHint(nKV))
+	f.kvIndex = make(map[string]int, capHint(nKV))
 	for i := uint64(0); i < nKV; i++ {
 		key := d.str("metadata key")
 		vt := ValueType(d.u32("metadata type"))
@@ -326,8 +326,8 @@ func Parse(b []byte) (*File, error) {
 	if nTensors > d.remaining()/32 {
 		return nil, fmt.Errorf("%w: tensor count %d cannot fit in %d bytes", ErrFormat, nTensors, d.remaining())
 	}
-	f.Tensors = make([]Tensor, 0, nTensors)
-	f.tensorIndex = make(map[string]int, nTensors)
+	f.Tensors = make([]Tensor, 0, capHint(nTensors))
+	f.tensorIndex = make(map[string]int, capHint(nTensors))
 	for i := uint64(0); i < nTensors; i++ {
 		t := d.tensorInfo()
 		if d.err != nil {
@@ -358,6 +358,15 @@ func alignmentValue(v Value) (uint64, error) {
 	}
 	return uint64(a), nil
 }
+
+// maxPrealloc bounds the capacity reserved up front for a count read from the
+// file. Counts are checked against the bytes that remain, but in a large file
+// a count can fit and still be false; beyond this many, room is allocated only
+// as elements are actually parsed, so allocation follows the bytes read, not
+// the bytes claimed.
+const maxPrealloc = 1 << 10
+
+func capHint(n uint64) int { return int(min(n, maxPrealloc)) }
 
 func alignUp(x, a uint64) uint64 {
 	return (x + a - 1) / a * a
@@ -508,22 +517,24 @@ func (d *decoder) array(depth int, key string) Array {
 		}
 		a.Elems = e
 	case TypeString:
-		e := make([]string, n)
-		for i := range e {
-			e[i] = d.str(key)
+		e := make([]string, 0, capHint(n))
+		for i := uint64(0); i < n; i++ {
+			s := d.str(key)
 			if d.err != nil {
 				return Array{}
 			}
+			e = append(e, s)
 		}
 		a.Elems = e
 	case TypeArray:
-		e := make([]Array, n)
-		for i := range e {
+		e := make([]Array, 0, capHint(n))
+		for i := uint64(0); i < n; i++ {
 			v := d.value(TypeArray, depth+1, key)
 			if d.err != nil {
 				return Array{}
 			}
-			e[i], _ = v.Array()
+			inner, _ := v.Array()
+			e = append(e, inner)
 		}
 		a.Elems = e
 	}
@@ -595,19 +606,21 @@ func (f *File) placeTensors(b []byte) error {
 			return fmt.Errorf("%w: tensor %q (%v, %d bytes at data offset %d) extends beyond the end of the file (%d data bytes)",
 				ErrFormat, t.Name, t.Type, size, t.Offset, dataLen)
 		}
+		end := dataLen // where the next tensor starts, or the end of the file
 		if k+1 < len(order) {
 			next := &f.Tensors[order[k+1]]
 			if next.Offset < t.Offset+size {
 				return fmt.Errorf("%w: tensors %q and %q overlap", ErrFormat, t.Name, next.Name)
 			}
-			if t.Type == kernels.I2_S {
-				// Type 36 is also a removed mainline type (IQ4_NL_4_4, 18 bytes
-				// per 32 elements). An I2_S tensor is followed by at most its
-				// alignment padding; a much larger gap means the other type.
-				if gap := next.Offset - t.Offset; gap >= size+f.Alignment && gap >= t.Elems()/32*18 {
-					return fmt.Errorf("%w: tensor %q has type 36 but occupies %d bytes, not the %d of bitnet.cpp's I2_S (mainline ggml's removed IQ4_NL_4_4 is not supported)",
-						ErrFormat, t.Name, gap, size)
-				}
+			end = next.Offset
+		}
+		if t.Type == kernels.I2_S {
+			// Type 36 is also a removed mainline type (IQ4_NL_4_4, 18 bytes
+			// per 32 elements). An I2_S tensor is followed by at most its
+			// alignment padding; a much larger gap means the other type.
+			if gap := end - t.Offset; gap >= size+f.Alignment && gap >= t.Elems()/32*18 {
+				return fmt.Errorf("%w: tensor %q has type 36 but occupies %d bytes, not the %d of bitnet.cpp's I2_S (mainline ggml's removed IQ4_NL_4_4 is not supported)",
+					ErrFormat, t.Name, gap, size)
 			}
 		}
 		start := f.DataOffset + t.Offset
