@@ -2,19 +2,19 @@ package tokenizer
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 )
 
-// sharedDir returns ../shared/testdata relative to the repository root, or
-// skips the test when it is absent.
-func sharedDir(t testing.TB) string {
-	t.Helper()
+// sharedTestdata returns ../shared/testdata relative to the repository
+// root.
+func sharedTestdata() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
@@ -22,13 +22,24 @@ func sharedDir(t testing.TB) string {
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			t.Skip("repository root (go.mod) not found")
+			return "", fmt.Errorf("repository root (go.mod) not found")
 		}
 		dir = parent
 	}
 	td := filepath.Join(dir, "..", "shared", "testdata")
 	if _, err := os.Stat(td); err != nil {
-		t.Skipf("shared test data not found at %s: skipping", td)
+		return "", fmt.Errorf("shared test data not found at %s", td)
+	}
+	return td, nil
+}
+
+// sharedDir returns the shared test data folder, or skips the test when it
+// is absent.
+func sharedDir(t testing.TB) string {
+	t.Helper()
+	td, err := sharedTestdata()
+	if err != nil {
+		t.Skipf("%v: skipping", err)
 	}
 	return td
 }
