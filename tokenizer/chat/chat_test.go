@@ -250,9 +250,9 @@ func TestNamesAndDetect(t *testing.T) {
 	}
 	for src, want := range map[string]string{
 		"{% set loop_messages = messages %}{% for message in loop_messages %}{% set content = '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n'+ message['content'] | trim + '<|eot_id|>' %}": NameLlama3,
-		"{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}":                                                             NameChatML,
-		"{% if messages[0]['role'] == 'system' %}{% set system_message = '<<SYS>>\\n' + messages[0]['content'] %}{{ bos_token + '[INST] ' + content + ' [/INST]' }}":                                  NameLlama2,
-		"{% for message in messages %}{{ message['role'] | capitalize + ': ' + message['content'] + '<|eot_id|>' }}{% endfor %}{% if add_generation_prompt %}{{ 'Assistant: ' }}{% endif %}":         NameBitNet,
+		"{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}":                                                                     NameChatML,
+		"{% if messages[0]['role'] == 'system' %}{% set system_message = '<<SYS>>\\n' + messages[0]['content'] %}{{ bos_token + '[INST] ' + content + ' [/INST]' }}":                                          NameLlama2,
+		"{% for message in messages %}{{ message['role'] | capitalize + ': ' + message['content'] + '<|eot_id|>' }}{% endfor %}{% if add_generation_prompt %}{{ 'Assistant: ' }}{% endif %}":                  NameBitNet,
 	} {
 		tmpl, ok := Detect(src)
 		if !ok || tmpl.Name() != want {
