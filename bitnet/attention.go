@@ -78,13 +78,9 @@ func (a *Attention) forwardUnits(lo, hi int) {
 	seq, hd := a.seq, a.HeadDim
 	group := a.Heads / a.KVHeads
 	scale := float32(1 / math.Sqrt(float64(hd)))
-	vtBuf := getScratch(hd * seq)
-	defer putScratch(vtBuf)
-	vT := gemm.View(*vtBuf, hd, seq)
 	for u := lo; u < hi; u++ {
 		b, g := u/a.KVHeads, u%a.KVHeads
-		kg := a.headView(a.k, b, g, a.KVHeads)
-		gemm.Transpose(nil, vT, a.headView(a.v, b, g, a.KVHeads))
+		kg, vg := a.headView(a.k, b, g, a.KVHeads), a.headView(a.v, b, g, a.KVHeads)
 		for h := g * group; h < (g+1)*group; h++ {
 			qh, oh, pr := a.headView(a.q, b, h, a.Heads), a.headView(a.out, b, h, a.Heads), a.probsView(b, h)
 			for i0 := 0; i0 < seq; i0 += attnBlock {
@@ -101,7 +97,7 @@ func (a *Attention) forwardUnits(lo, hi int) {
 			}
 			for i0 := 0; i0 < seq; i0 += attnBlock {
 				i1 := min(i0+attnBlock, seq)
-				gemm.MulT(nil, oh.Sub(i0, 0, i1-i0, hd), pr.Sub(i0, 0, i1-i0, i1), vT.Sub(0, 0, hd, i1), false)
+				gemm.Mul(nil, oh.Sub(i0, 0, i1-i0, hd), pr.Sub(i0, 0, i1-i0, i1), vg.Sub(0, 0, i1, hd), false)
 			}
 		}
 	}
@@ -131,12 +127,9 @@ func (a *Attention) backwardUnits(lo, hi int) {
 	seq, hd := a.seq, a.HeadDim
 	group := a.Heads / a.KVHeads
 	scale := float32(1 / math.Sqrt(float64(hd)))
-	bufs := [...]*[]float32{getScratch(hd * seq), getScratch(hd * seq), getScratch(hd * seq), getScratch(seq * seq), getScratch(seq * seq)}
-	for _, b := range bufs {
-		defer putScratch(b)
-	}
-	kT, qT, doT := gemm.View(*bufs[0], hd, seq), gemm.View(*bufs[1], hd, seq), gemm.View(*bufs[2], hd, seq)
-	ds, tr := gemm.View(*bufs[3], seq, seq), gemm.View(*bufs[4], seq, seq)
+	dsBuf := getScratch(seq * seq)
+	defer putScratch(dsBuf)
+	ds := gemm.View(*dsBuf, seq, seq)
 	for u := lo; u < hi; u++ {
 		b, g := u/a.KVHeads, u%a.KVHeads
 		kg, vg := a.headView(a.k, b, g, a.KVHeads), a.headView(a.v, b, g, a.KVHeads)
@@ -145,16 +138,13 @@ func (a *Attention) backwardUnits(lo, hi int) {
 			clear(dkg.Row(i))
 			clear(dvg.Row(i))
 		}
-		gemm.Transpose(nil, kT, kg)
 		for h := g * group; h < (g+1)*group; h++ {
 			qh, doh, dqh, pr := a.headView(a.q, b, h, a.Heads), a.headView(a.dout, b, h, a.Heads), a.headView(a.dq, b, h, a.Heads), a.probsView(b, h)
 
-			// dV += Pᵀ·dO; row j of Pᵀ is zero before column j.
-			gemm.Transpose(nil, tr, pr)
-			gemm.Transpose(nil, doT, doh)
+			// dV += Pᵀ·dO; column j of P is zero above row j.
 			for j0 := 0; j0 < seq; j0 += attnBlock {
 				j1 := min(j0+attnBlock, seq)
-				gemm.MulT(nil, dvg.Sub(j0, 0, j1-j0, hd), tr.Sub(j0, j0, j1-j0, seq-j0), doT.Sub(0, j0, hd, seq-j0), true)
+				gemm.MulTA(nil, dvg.Sub(j0, 0, j1-j0, hd), pr.Sub(j0, j0, seq-j0, j1-j0), doh.Sub(j0, 0, seq-j0, hd), true)
 			}
 
 			// dP = dO·Vᵀ, then dS = P ⊙ (dP - Σ dP⊙P) · scale in place.
@@ -174,18 +164,11 @@ func (a *Attention) backwardUnits(lo, hi int) {
 				clear(drow[i+1:])
 			}
 
-			// dQ = dS·K.
+			// dQ = dS·K, and dK += dSᵀ·Q (column j of dS is zero above row j).
 			for i0 := 0; i0 < seq; i0 += attnBlock {
 				i1 := min(i0+attnBlock, seq)
-				gemm.MulT(nil, dqh.Sub(i0, 0, i1-i0, hd), ds.Sub(i0, 0, i1-i0, i1), kT.Sub(0, 0, hd, i1), false)
-			}
-
-			// dK += dSᵀ·Q; row j of dSᵀ is zero before column j.
-			gemm.Transpose(nil, tr, ds)
-			gemm.Transpose(nil, qT, qh)
-			for j0 := 0; j0 < seq; j0 += attnBlock {
-				j1 := min(j0+attnBlock, seq)
-				gemm.MulT(nil, dkg.Sub(j0, 0, j1-j0, hd), tr.Sub(j0, j0, j1-j0, seq-j0), qT.Sub(0, j0, hd, seq-j0), true)
+				gemm.Mul(nil, dqh.Sub(i0, 0, i1-i0, hd), ds.Sub(i0, 0, i1-i0, i1), kg.Sub(0, 0, i1, hd), false)
+				gemm.MulTA(nil, dkg.Sub(i0, 0, i1-i0, hd), ds.Sub(i0, i0, seq-i0, i1-i0), qh.Sub(i0, 0, seq-i0, hd), true)
 			}
 		}
 	}

@@ -117,3 +117,25 @@ func BenchmarkAttention(b *testing.B) {
 		b.ReportMetric(batch*seq*float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
 	})
 }
+
+// BenchmarkTinyLMStep measures a training step (forward, loss, backward; no
+// optimizer) of a one-block LLaMA-style ternary model at the scale the
+// trainer targets: dim 384, 6 heads (2 KV heads), FFN 1024, vocabulary 4096,
+// 8 sequences of 256 tokens.
+func BenchmarkTinyLMStep(b *testing.B) {
+	const batch, seq, vocab, dim, heads, kvHeads, ffn = 8, 256, 4096, 384, 6, 2, 1024
+	pool := kernels.NewPool(2)
+	defer pool.Close()
+	rng := rand.New(rand.NewPCG(5, 6))
+	m := newTinyLM(b, rng, batch, seq, vocab, dim, heads, kvHeads, ffn)
+	tokens, targets := make([]int, batch*seq), make([]int, batch*seq)
+	for i := range tokens {
+		tokens[i], targets[i] = rng.IntN(vocab), rng.IntN(vocab)
+	}
+	grad := make([]float32, batch*seq*vocab)
+	for b.Loop() {
+		CrossEntropy(pool, grad, m.forward(pool, tokens), targets, vocab)
+		m.backward(pool, grad)
+	}
+	b.ReportMetric(batch*seq*float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
+}

@@ -72,17 +72,8 @@ func (l *Linear) Backward(p *kernels.Pool, dy []float32) []float32 {
 	if l.Bias != nil {
 		addColumnSums(p, l.Bias.Grad, dy, rows, l.Out)
 	}
-	dyT, xT := getScratch(l.Out*rows), getScratch(l.In*rows)
-	defer putScratch(dyT)
-	defer putScratch(xT)
-	gemm.Transpose(p, gemm.View(*dyT, l.Out, rows), gemm.View(dy, rows, l.Out))
-	gemm.Transpose(p, gemm.View(*xT, l.In, rows), gemm.View(l.x, rows, l.In))
-	gemm.MulT(p, gemm.View(l.Weight.Grad, l.Out, l.In), gemm.View(*dyT, l.Out, rows), gemm.View(*xT, l.In, rows), true)
-
-	wT := getScratch(l.In * l.Out)
-	defer putScratch(wT)
-	gemm.Transpose(p, gemm.View(*wT, l.In, l.Out), gemm.View(l.Weight.Data, l.Out, l.In))
+	gemm.MulTA(p, gemm.View(l.Weight.Grad, l.Out, l.In), gemm.View(dy, rows, l.Out), gemm.View(l.x, rows, l.In), true)
 	l.dx = grow(l.dx, rows*l.In)
-	gemm.MulT(p, gemm.View(l.dx, rows, l.In), gemm.View(dy, rows, l.Out), gemm.View(*wT, l.In, l.Out), false)
+	gemm.Mul(p, gemm.View(l.dx, rows, l.In), gemm.View(dy, rows, l.Out), gemm.View(l.Weight.Data, l.Out, l.In), false)
 	return l.dx
 }

@@ -47,14 +47,19 @@ func CrossEntropy(p *kernels.Pool, dlogits, logits []float32, targets []int, voc
 			for _, v := range row[1:] {
 				m = max(m, v)
 			}
-			var sum float64
-			for _, v := range row {
-				sum += math.Exp(float64(v - m))
-			}
 			target := float64(row[targets[t]])
-			losses[t] = math.Log(sum) + float64(m) - target
+			// One exponential per logit, kept in grad (which may be row:
+			// each value is read before it is overwritten).
+			var sum float64
 			for i, v := range row {
-				grad[i] = float32(math.Exp(float64(v-m)) / sum * inv)
+				e := math.Exp(float64(v - m))
+				grad[i] = float32(e)
+				sum += e
+			}
+			losses[t] = math.Log(sum) + float64(m) - target
+			scale := float32(inv / sum)
+			for i := range grad {
+				grad[i] *= scale
 			}
 			grad[targets[t]] -= float32(inv)
 		}

@@ -174,26 +174,18 @@ func (l *quantLinear) backward(p *kernels.Pool, dy []float32) []float32 {
 	if l.bias != nil {
 		addColumnSums(p, l.bias.Grad, dy, rows, l.out)
 	}
-	dyT := getScratch(l.out * rows)
-	defer putScratch(dyT)
-	gemm.Transpose(p, gemm.View(*dyT, l.out, rows), gemm.View(dy, rows, l.out))
-
 	// Weight gradient from the dequantised activations.
-	xHat, xHatT := getScratch(rows*l.in), getScratch(l.in*rows)
+	xHat := getScratch(rows * l.in)
 	defer putScratch(xHat)
-	defer putScratch(xHatT)
 	l.xq.Dequantize(p, *xHat)
-	gemm.Transpose(p, gemm.View(*xHatT, l.in, rows), gemm.View(*xHat, rows, l.in))
-	gemm.MulT(p, gemm.View(l.weight.Grad, l.out, l.in), gemm.View(*dyT, l.out, rows), gemm.View(*xHatT, l.in, rows), true)
+	gemm.MulTA(p, gemm.View(l.weight.Grad, l.out, l.in), gemm.View(dy, rows, l.out), gemm.View(*xHat, rows, l.in), true)
 
 	// Input gradient from the dequantised weights.
-	wHat, wHatT := getScratch(l.out*l.in), getScratch(l.in*l.out)
+	wHat := getScratch(l.out * l.in)
 	defer putScratch(wHat)
-	defer putScratch(wHatT)
 	l.wq.Dequantize(p, *wHat)
-	gemm.Transpose(p, gemm.View(*wHatT, l.in, l.out), gemm.View(*wHat, l.out, l.in))
 	l.dx = grow(l.dx, rows*l.in)
-	gemm.MulT(p, gemm.View(l.dx, rows, l.in), gemm.View(dy, rows, l.out), gemm.View(*wHatT, l.in, l.out), false)
+	gemm.Mul(p, gemm.View(l.dx, rows, l.in), gemm.View(dy, rows, l.out), gemm.View(*wHat, l.out, l.in), false)
 
 	if l.norm != nil {
 		return l.norm.Backward(p, l.dx)

@@ -222,7 +222,7 @@ type tinyLM struct {
 	h                      []float32
 }
 
-func newTinyLM(t *testing.T, rng *rand.Rand, batch, seq, vocab, dim, heads, kvHeads, ffn int) *tinyLM {
+func newTinyLM(t testing.TB, rng *rand.Rand, batch, seq, vocab, dim, heads, kvHeads, ffn int) *tinyLM {
 	cfg := BitLinearConfig{BitWidth: 8, InputNorm: NormNone} // no bias, norms outside
 	bl := func(in, out int) *BitLinear1_58 {
 		l, err := NewBitLinear1_58(in, out, cfg, rng)

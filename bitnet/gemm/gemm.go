@@ -1,18 +1,20 @@
-// Package gemm multiplies float32 matrices for bitnet's training code.
+// Package gemm multiplies float32 matrices for bitnet's training code: the
+// three products of a layer's forward and backward passes,
 //
-// Everything reduces to one product, C = A·Bᵀ, with both operands stored
-// row-major so that every element of C is the dot product of two contiguous
-// rows. The other products a backward pass needs (A·B and Aᵀ·B) transpose an
-// operand first with Transpose, which costs O(size) against the product's
-// O(size·k).
+//	C = A·Bᵀ  (MulT: forward, y = x·Wᵀ)
+//	C = A·B   (Mul: input gradient, dx = dy·W)
+//	C = Aᵀ·B  (MulTA: weight gradient, dW = dyᵀ·x)
 //
-// The product is blocked for the caches: a panel of B rows over a slice of the
-// shared dimension stays in L2 while a block of A rows passes over it, and the
-// innermost tile (4 rows of A against 3 rows of B) keeps its 12 running sums in
-// registers. On amd64 with AVX2 and FMA the tile is an assembly kernel;
-// elsewhere, and as the tests' oracle, it is portable Go. Work is split over
-// the persistent workers of a kernels.Pool; a nil pool runs on the calling
-// goroutine, which is what callers that are already parallel want.
+// on row-major operands with any row stride, so no operand is ever
+// transposed in memory and heads of attention tensors are used in place.
+//
+// The products are blocked for the caches: a panel of B stays in L2 while a
+// block of A's rows passes over it, and the innermost tile keeps its running
+// sums in registers (MulT: 4×3 dot products; Mul, MulTA: 6×16 outputs
+// updated by broadcasts of A). On amd64 with AVX2 and FMA the tiles are
+// assembly kernels; elsewhere, and as the tests' oracle, portable Go. Work is
+// split over the persistent workers of a kernels.Pool; a nil pool runs on the
+// calling goroutine, which is what callers that are already parallel want.
 package gemm
 
 import (

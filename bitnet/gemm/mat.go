@@ -1,10 +1,6 @@
 package gemm
 
-import (
-	"fmt"
-
-	"github.com/bitnet-go/bitnet/kernels"
-)
+import "fmt"
 
 // Mat is a row-major view of a float32 matrix: element (i, j) is
 // Data[i*Stride+j]. Views share their data; a sub-view of a wider matrix has a
@@ -50,46 +46,5 @@ func (m Mat) check(name string) {
 	}
 	if m.Rows > 0 && m.Cols > 0 && len(m.Data) < (m.Rows-1)*m.Stride+m.Cols {
 		panic(fmt.Sprintf("gemm: %s is %d×%d with stride %d over %d values", name, m.Rows, m.Cols, m.Stride, len(m.Data)))
-	}
-}
-
-// transposeBlock is the edge of the square tiles Transpose copies through, so
-// that both the rows read and the rows written stay in cache.
-const transposeBlock = 32
-
-// Transpose writes srcᵀ into dst, which must be src.Cols×src.Rows. Blocks of
-// src rows are split over the pool's workers (nil: the calling goroutine).
-func Transpose(p *kernels.Pool, dst, src Mat) {
-	src.check("transpose source")
-	dst.check("transpose destination")
-	if dst.Rows != src.Cols || dst.Cols != src.Rows {
-		panic(fmt.Sprintf("gemm: transpose of %d×%d into %d×%d", src.Rows, src.Cols, dst.Rows, dst.Cols))
-	}
-	t := &transposeTask{dst: dst, src: src}
-	n := (src.Rows + transposeBlock - 1) / transposeBlock
-	if p == nil || n == 1 {
-		t.Run(0, n)
-		return
-	}
-	p.Parallel(n, t)
-}
-
-// transposeTask transposes the blocks of transposeBlock source rows numbered
-// [lo, hi).
-type transposeTask struct{ dst, src Mat }
-
-func (t *transposeTask) Run(lo, hi int) {
-	src, dst := t.src, t.dst
-	for i0 := lo * transposeBlock; i0 < min(hi*transposeBlock, src.Rows); i0 += transposeBlock {
-		i1 := min(i0+transposeBlock, src.Rows)
-		for j0 := 0; j0 < src.Cols; j0 += transposeBlock {
-			j1 := min(j0+transposeBlock, src.Cols)
-			for i := i0; i < i1; i++ {
-				row := src.Data[i*src.Stride+j0 : i*src.Stride+j1]
-				for j, v := range row {
-					dst.Data[(j0+j)*dst.Stride+i] = v
-				}
-			}
-		}
 	}
 }

@@ -40,3 +40,14 @@ func tile4x3AVX2(a *float32, lda int, b *float32, ldb int, k int, sums *[12]floa
 //
 //go:noescape
 func dotAVX2(x, y *float32, n int) float32
+
+// mulTile6x16AVX2 computes C[0:6, 0:16] = op(A)[0:6, 0:k]·B[0:k, 0:16] (or
+// adds it to C), with op(A)(i, p) at a[i*aRow + p*aCol]; k >= 1.
+//
+//go:noescape
+func mulTile6x16AVX2(a *float32, aRow, aCol int, b *float32, ldb, k int, c *float32, ldc int, add bool)
+
+// mulTile1x16AVX2 is mulTile6x16AVX2 for a single row.
+//
+//go:noescape
+func mulTile1x16AVX2(a *float32, aCol int, b *float32, ldb, k int, c *float32, add bool)
