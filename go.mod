@@ -1,6 +1,6 @@
 module github.com/bitnet-go/bitnet
 
-go 1.26
+go 1.26.0
 
 require github.com/sugarme/tokenizer v0.3.0
 
@@ -10,6 +10,7 @@ require (
 	github.com/rivo/uniseg v0.4.7 // indirect
 	github.com/schollz/progressbar/v2 v2.15.0 // indirect
 	github.com/sugarme/regexpset v0.0.0-20200920021344-4d4ec8eaf93c // indirect
+	golang.org/x/sys v0.50.0
 	golang.org/x/text v0.25.0 // indirect
 	gopkg.in/yaml.v3 v3.0.1 // indirect
 )

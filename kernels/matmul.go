@@ -18,6 +18,12 @@ var (
 		TQ2_0: matMulI8Generic,
 		I2_S:  matMulI8Generic,
 	}
+	// The pool hands the kernels rows in multiples of these (the tile
+	// heights of the fastest kernels), so that only a matrix's last rows
+	// form a partial tile.
+	matMulI8TileRows  = 1
+	matMulF32TileRows = 1
+
 	matMulF32Kernels = map[Type]matMulF32Kernel{
 		F32:   matMulF32Generic,
 		F16:   matMulF32Generic,
@@ -45,8 +51,8 @@ func (p *Pool) MatMulI8(dst []float32, m *Matrix, a *QuantizedRows) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.mmI8 = matMulI8Task{kernel: k, dst: dst, m: m, a: a}
-	p.parallelLocked(m.Rows, &p.mmI8)
+	p.mmI8 = matMulI8Task{kernel: k, dst: dst, m: m, a: a, tile: matMulI8TileRows}
+	p.parallelLocked((m.Rows+matMulI8TileRows-1)/matMulI8TileRows, &p.mmI8)
 	p.mmI8 = matMulI8Task{}
 }
 
@@ -60,8 +66,8 @@ func (p *Pool) MatMulF32(dst []float32, m *Matrix, x []float32, n int) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.mmF32 = matMulF32Task{kernel: k, dst: dst, m: m, x: x, n: n}
-	p.parallelLocked(m.Rows, &p.mmF32)
+	p.mmF32 = matMulF32Task{kernel: k, dst: dst, m: m, x: x, n: n, tile: matMulF32TileRows}
+	p.parallelLocked((m.Rows+matMulF32TileRows-1)/matMulF32TileRows, &p.mmF32)
 	p.mmF32 = matMulF32Task{}
 }
 
@@ -70,9 +76,12 @@ type matMulI8Task struct {
 	dst    []float32
 	m      *Matrix
 	a      *QuantizedRows
+	tile   int // rows per unit of work
 }
 
-func (t *matMulI8Task) Run(lo, hi int) { t.kernel(t.dst, t.m, t.a, lo, hi) }
+func (t *matMulI8Task) Run(lo, hi int) {
+	t.kernel(t.dst, t.m, t.a, lo*t.tile, min(hi*t.tile, t.m.Rows))
+}
 
 type matMulF32Task struct {
 	kernel matMulF32Kernel
@@ -80,9 +89,12 @@ type matMulF32Task struct {
 	m      *Matrix
 	x      []float32
 	n      int
+	tile   int // rows per unit of work
 }
 
-func (t *matMulF32Task) Run(lo, hi int) { t.kernel(t.dst, t.m, t.x, t.n, lo, hi) }
+func (t *matMulF32Task) Run(lo, hi int) {
+	t.kernel(t.dst, t.m, t.x, t.n, lo*t.tile, min(hi*t.tile, t.m.Rows))
+}
 
 // matMulI8Generic is the scalar oracle of ternary x int8 products. Each
 // block's integer dot product is exact; blocks are combined in order.

@@ -16,6 +16,11 @@ type Matrix struct {
 	data     []byte  // the encoded rows (I2_S: codes only, without the trailer)
 	rowBytes int     // bytes per row
 	scale    float32 // I2_S per-tensor scale; 1 for other types
+
+	// The block scale shared by every block of a ternary matrix, found on
+	// first use (see uniformScale in blockscale.go).
+	scaleState uint32 // scaleUnknown, scaleUniform or scalePerBlock; accessed atomically
+	uniform    float32
 }
 
 // NewMatrix wraps encoded data as a rows x cols matrix of type t. data must

@@ -1,0 +1,3 @@
+module bitnet/kernels/asmgen
+
+go 1.26

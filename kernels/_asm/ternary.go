@@ -1,0 +1,306 @@
+package main
+
+import "fmt"
+
+// Ternary x int8 tile kernels.
+//
+// Every kernel multiplies four weight rows (w0..w3, each a pointer to the
+// first block to process) by T int8 activation rows (q, q+qstride, ...) over
+// nblk blocks, using the unsigned weight codes c = w+1 in {0, 1, 2}:
+//
+//	total kernels:  out[r*T+t] = sum over the nblk blocks of c[r,k]*q[t,k]
+//	blocks kernels: out[b*4*T + r*T+t] = sum over block b of (c[r,k]-1)*q[t,k]
+//
+// The caller subtracts sum(q) from the totals (QuantizedRows.Sum); the blocks
+// kernels subtract the block's activation sum themselves, which they compute
+// with a multiply by an all-ones code vector.
+//
+// Both 2-bit formats store 32 consecutive code bytes per group, and shift 2s
+// of byte m of a group holds the code of element act[s]+m of the block, so
+// one 256-bit load, a shift and a mask give the codes of 32 consecutive
+// elements, matching a plain load of 32 activations.
+
+// ternaryFormat describes a packed 2-bit ternary encoding.
+type ternaryFormat struct {
+	name       string // function name prefix
+	title      string // for comments
+	blockBytes int
+	blockElems int
+	groups     []codeGroup
+}
+
+// codeGroup is 32 code bytes of a block.
+type codeGroup struct {
+	off int    // byte offset in the block
+	act [4]int // element offset in the block of the codes at shift 0, 2, 4, 6
+}
+
+var (
+	// TQ2_0: 66-byte blocks of 256; element j*128 + l*32 + m comes from
+	// (qs[j*32+m] >> 2l) & 3, then the fp16 scale.
+	formatTQ2 = ternaryFormat{"tq2", "TQ2_0", 66, 256, []codeGroup{
+		{0, [4]int{0, 32, 64, 96}},
+		{32, [4]int{128, 160, 192, 224}},
+	}}
+	// I2_S: 32-byte blocks of 128; element j sits in byte j%32 at shift
+	// 6 - 2*(j/32).
+	formatI2S = ternaryFormat{"i2s", "I2_S", 32, 128, []codeGroup{
+		{0, [4]int{96, 64, 32, 0}},
+	}}
+)
+
+// tileRows is the number of weight rows every ternary kernel handles.
+const tileRows = 4
+
+// Register plan shared by the ternary kernels.
+var weightRegs = [tileRows]string{"AX", "BX", "CX", "DX"}
+
+const (
+	regMask  = 0 // 0x03 in every byte
+	regCode  = 1 // codes of row r in register regCode+r
+	regAct   = 5 // activations
+	regTmp   = 6 // scratch
+	regOnes  = 7 // 0x01 in every byte (blocks kernels)
+	regAcc0  = 8 // first accumulator
+	ternArgs = 8
+)
+
+const ternaryParams = "w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32"
+
+// actAddr addresses activation row t at element offset off: rows 0-2 from
+// SI, rows 3-5 from R8 = SI + 3*qstride, with DI = qstride.
+func actAddr(t, off int) string {
+	base := "SI"
+	if t >= 3 {
+		base, t = "R8", t-3
+	}
+	switch t {
+	case 0:
+		return fmt.Sprintf("%d(%s)", off, base)
+	case 1:
+		return fmt.Sprintf("%d(%s)(DI*1)", off, base)
+	default:
+		return fmt.Sprintf("%d(%s)(DI*2)", off, base)
+	}
+}
+
+// ternaryPrologue loads the arguments and the byte mask.
+func ternaryPrologue(f *asmFile, isa vecISA, tokens int) {
+	for r, reg := range weightRegs {
+		f.arg(fmt.Sprintf("w%d", r), r, reg)
+	}
+	f.arg("q", 4, "SI")
+	f.arg("qstride", 5, "DI")
+	f.arg("nblk", 6, "R9")
+	f.arg("out", 7, "R10")
+	if tokens > 3 {
+		f.ins("LEAQ (SI)(DI*2), R8")
+		f.ins("ADDQ DI, R8")
+	}
+	broadcastByte(f, isa, 0x03, regMask)
+}
+
+// broadcastByte fills vector register v with the byte b.
+func broadcastByte(f *asmFile, isa vecISA, b byte, v int) {
+	f.ins("MOVL $0x%02x%02x%02x%02x, R11", b, b, b, b)
+	if isa == isaEVEX {
+		f.ins("VPBROADCASTD R11, %s", y(v))
+	} else {
+		f.ins("MOVQ R11, %s", x(v))
+		f.ins("VPBROADCASTD %s, %s", x(v), y(v))
+	}
+}
+
+// advance moves the weight and activation pointers to the next block.
+func advance(f *asmFile, ft ternaryFormat, tokens int) {
+	for _, reg := range weightRegs {
+		f.ins("ADDQ $%d, %s", ft.blockBytes, reg)
+	}
+	f.ins("ADDQ $%d, SI", ft.blockElems)
+	if tokens > 3 {
+		f.ins("ADDQ $%d, R8", ft.blockElems)
+	}
+}
+
+func zero(f *asmFile, isa vecISA, regs []int) {
+	op := "VPXOR"
+	if isa == isaEVEX {
+		op = "VPXORD"
+	}
+	for _, v := range regs {
+		f.ins("%s %s, %s, %s", op, y(v), y(v), y(v))
+	}
+}
+
+func seq(from, n int) []int {
+	s := make([]int, n)
+	for i := range s {
+		s[i] = from + i
+	}
+	return s
+}
+
+// ternaryVNNI writes a kernel on 256-bit registers with VPDPBUSD (AVX-512
+// VNNI + VL + BW). The accumulator of row r and token t is Y(8 + r*T + t);
+// blocks kernels keep the activation sum of token t in Y(8 + 4T + t).
+func ternaryVNNI(f *asmFile, ft ternaryFormat, tokens int, blocks bool) string {
+	kind := "Total"
+	if blocks {
+		kind = "Blocks"
+	}
+	name := fmt.Sprintf("%s%sVNNI%d", ft.name, kind, tokens)
+	f.text(name, fmt.Sprintf("%s is the AVX-512 VNNI %s x int8 kernel of %d weight rows and %d activation rows (%s).",
+		name, ft.title, tileRows, tokens, map[bool]string{false: "row totals of codes x q", true: "ternary dot per block"}[blocks]),
+		ternaryParams, ternArgs, 0)
+	ternaryPrologue(f, isaEVEX, tokens)
+	acc := func(r, t int) string { return y(regAcc0 + r*tokens + t) }
+	nacc := tileRows * tokens
+	sum := func(t int) string { return y(regAcc0 + nacc + t) }
+	if blocks {
+		broadcastByte(f, isaEVEX, 0x01, regOnes)
+		zero(f, isaEVEX, seq(regAcc0, nacc+tokens))
+	} else {
+		zero(f, isaEVEX, seq(regAcc0, nacc))
+	}
+	f.label("loop")
+	for _, g := range ft.groups {
+		for s := 0; s < 4; s++ {
+			for r, reg := range weightRegs {
+				c := y(regCode + r)
+				if s == 0 {
+					f.ins("VPANDD %d(%s), %s, %s", g.off, reg, y(regMask), c)
+				} else {
+					f.ins("VPSRLW $%d, %d(%s), %s", 2*s, g.off, reg, c)
+					f.ins("VPANDD %s, %s, %s", y(regMask), c, c)
+				}
+			}
+			for t := 0; t < tokens; t++ {
+				f.ins("VMOVDQU %s, %s", actAddr(t, g.act[s]), y(regAct))
+				for r := 0; r < tileRows; r++ {
+					f.ins("VPDPBUSD %s, %s, %s", y(regAct), y(regCode+r), acc(r, t))
+				}
+				if blocks {
+					f.ins("VPDPBUSD %s, %s, %s", y(regAct), y(regOnes), sum(t))
+				}
+			}
+		}
+	}
+	advance(f, ft, tokens)
+	red := reducer{f: f, isa: isaEVEX, out: "R10", tmp: regTmp}
+	if blocks {
+		for r := 0; r < tileRows; r++ {
+			for t := 0; t < tokens; t++ {
+				f.ins("VPSUBD %s, %s, %s", sum(t), acc(r, t), acc(r, t))
+			}
+		}
+		red.reduce(seq(regAcc0, nacc), 0)
+		f.ins("ADDQ $%d, R10", 4*nacc)
+		zero(f, isaEVEX, seq(regAcc0, nacc+tokens))
+	}
+	f.ins("DECQ R9")
+	f.ins("JNZ loop")
+	if !blocks {
+		red.reduce(seq(regAcc0, nacc), 0)
+	}
+	f.ins("VZEROUPPER")
+	f.ins("RET")
+	return name
+}
+
+// ternaryAVX2 writes a kernel with VPMADDUBSW (AVX2). Products of codes (at
+// most 2) and int8 activations are summed in pairs to 16 bits, which VPADDW
+// accumulates exactly for up to 64 steps of 32 elements (64 * 512 = 32768);
+// then VPMADDWD widens to 32 bits and the lanes are reduced into out. The
+// accumulator of row r and token t is Y(8 + r*T + t); blocks kernels keep the
+// activation sum in Y12 (one token).
+func ternaryAVX2(f *asmFile, ft ternaryFormat, tokens int, blocks bool) string {
+	kind := "Total"
+	if blocks {
+		kind = "Blocks"
+	}
+	name := fmt.Sprintf("%s%sAVX2%d", ft.name, kind, tokens)
+	f.text(name, fmt.Sprintf("%s is the AVX2 %s x int8 kernel of %d weight rows and %d activation rows (%s).",
+		name, ft.title, tileRows, tokens, map[bool]string{false: "row totals of codes x q", true: "ternary dot per block"}[blocks]),
+		ternaryParams, ternArgs, 0)
+	ternaryPrologue(f, isaAVX2, tokens)
+	acc := func(r, t int) string { return y(regAcc0 + r*tokens + t) }
+	nacc := tileRows * tokens
+	if nacc+1 > 16-regAcc0 && blocks || nacc > 16-regAcc0 {
+		panic("ternaryAVX2: too many accumulators")
+	}
+	sum := y(regAcc0 + nacc)
+	red := reducer{f: f, isa: isaAVX2, out: "R10", tmp: regTmp, accumulate: !blocks}
+	body := func() {
+		for _, g := range ft.groups {
+			for s := 0; s < 4; s++ {
+				for r, reg := range weightRegs {
+					c := y(regCode + r)
+					f.ins("VMOVDQU %d(%s), %s", g.off, reg, c)
+					if s > 0 {
+						f.ins("VPSRLW $%d, %s, %s", 2*s, c, c)
+					}
+					f.ins("VPAND %s, %s, %s", y(regMask), c, c)
+				}
+				for t := 0; t < tokens; t++ {
+					f.ins("VMOVDQU %s, %s", actAddr(t, g.act[s]), y(regAct))
+					for r := 0; r < tileRows; r++ {
+						f.ins("VPMADDUBSW %s, %s, %s", y(regAct), y(regCode+r), y(regTmp))
+						f.ins("VPADDW %s, %s, %s", y(regTmp), acc(r, t), acc(r, t))
+					}
+					if blocks {
+						f.ins("VPMADDUBSW %s, %s, %s", y(regAct), y(regOnes), y(regTmp))
+						f.ins("VPADDW %s, %s, %s", y(regTmp), sum, sum)
+					}
+				}
+			}
+		}
+		advance(f, ft, tokens)
+	}
+	widen := func() {
+		for i := 0; i < nacc; i++ {
+			f.ins("VPMADDWD ones16<>(SB), %s, %s", y(regAcc0+i), y(regAcc0+i))
+		}
+	}
+	if blocks {
+		if tokens != 1 {
+			panic("ternaryAVX2: blocks kernels take one token")
+		}
+		broadcastByte(f, isaAVX2, 0x01, regOnes)
+		f.label("loop")
+		zero(f, isaAVX2, seq(regAcc0, nacc+1))
+		body()
+		for r := 0; r < tileRows; r++ {
+			f.ins("VPSUBW %s, %s, %s", sum, acc(r, 0), acc(r, 0))
+		}
+		widen()
+		red.reduce(seq(regAcc0, nacc), 0)
+		f.ins("ADDQ $%d, R10", 4*nacc)
+		f.ins("DECQ R9")
+		f.ins("JNZ loop")
+	} else {
+		steps := 4 * len(ft.groups) // 32-element steps per block
+		chunk := 64 / steps         // blocks per 16-bit accumulation
+		f.comment("out = 0")
+		zero(f, isaAVX2, []int{regTmp})
+		for off := 0; off < 4*nacc; off += 16 {
+			f.ins("VMOVDQU %s, %d(R10)", x(regTmp), off)
+		}
+		f.label("chunk")
+		f.ins("MOVQ $%d, R12", chunk)
+		f.ins("CMPQ R9, R12")
+		f.ins("CMOVQLT R9, R12")
+		f.ins("SUBQ R12, R9")
+		zero(f, isaAVX2, seq(regAcc0, nacc))
+		f.label("loop")
+		body()
+		f.ins("DECQ R12")
+		f.ins("JNZ loop")
+		widen()
+		red.reduce(seq(regAcc0, nacc), 0)
+		f.ins("TESTQ R9, R9")
+		f.ins("JNZ chunk")
+	}
+	f.ins("VZEROUPPER")
+	f.ins("RET")
+	return name
+}

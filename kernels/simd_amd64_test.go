@@ -1,0 +1,346 @@
+//go:build amd64 && !purego
+
+package kernels
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// Tests of the amd64 kernels against the scalar oracles. Every instruction
+// set the CPU supports is tested, not only the dispatched one: integer
+// results must be equal exactly, and float results must equal the oracle's
+// arithmetic applied to them. The dispatch-table tests of matmul_test.go
+// cover the dispatched kernels as well. `go test -tags purego` runs the
+// package with the assembly left out.
+
+// ternarySet is a tile kernel set under test.
+type ternarySet struct {
+	name string
+	k    *ternaryKernels
+}
+
+// ternarySets returns the kernel sets of format t this CPU can run.
+func ternarySets(t Type) []ternarySet {
+	var sets []ternarySet
+	add := func(name string, ok bool, k *ternaryKernels) {
+		if ok {
+			sets = append(sets, ternarySet{name, k})
+		}
+	}
+	switch t {
+	case TQ2_0:
+		add("vnni", hasVNNI, &tq2VNNI)
+		add("avx2", hasAVX2, &tq2AVX2)
+	case I2_S:
+		add("vnni", hasVNNI, &i2sVNNI)
+		add("avx2", hasAVX2, &i2sAVX2)
+	}
+	return sets
+}
+
+func TestSIMDLevel(t *testing.T) {
+	want := "generic"
+	switch {
+	case hasVNNI:
+		want = "avx512-vnni"
+	case hasAVX2:
+		want = "avx2"
+	}
+	if SIMD() != want {
+		t.Errorf("SIMD() = %q, want %q", SIMD(), want)
+	}
+	if hasAVX2 && len(ternarySets(TQ2_0)) == 0 {
+		t.Error("no TQ2_0 kernels registered for an AVX2 CPU")
+	}
+	t.Logf("dispatched kernels: %s", SIMD())
+}
+
+// trits returns the ternary weights of row r of m, from the reference
+// decoders (kept as integers, unlike Dequantize, so that zero scales do not
+// hide them).
+func trits(m *Matrix, r int) []int8 {
+	out := make([]int8, m.Cols)
+	row := m.Row(r)
+	switch m.Type {
+	case TQ2_0, TQ1_0:
+		var blk [QK_K]int8
+		bb := m.Type.BlockBytes()
+		for b := 0; b < m.Cols/QK_K; b++ {
+			if m.Type == TQ2_0 {
+				tq2Trits(row[b*bb:], &blk)
+			} else {
+				tq1Trits(row[b*bb:], &blk)
+			}
+			copy(out[b*QK_K:], blk[:])
+		}
+	case I2_S:
+		var blk [I2SBlock]int8
+		for b := 0; b < m.Cols/I2SBlock; b++ {
+			i2sTrits(row[b*32:], &blk)
+			copy(out[b*I2SBlock:], blk[:])
+		}
+	}
+	return out
+}
+
+// intDots is the integer oracle: per token and row, the dot product of the
+// trits with q over each block of be elements.
+func intDots(m *Matrix, a *QuantizedRows, be int) [][][]int32 {
+	nb := m.Cols / be
+	dots := make([][][]int32, a.Rows)
+	for t := range dots {
+		q := a.Row(t)
+		dots[t] = make([][]int32, m.Rows)
+		for r := range dots[t] {
+			w := trits(m, r)
+			dots[t][r] = make([]int32, nb)
+			for k, v := range w {
+				dots[t][r][k/be] += int32(v) * int32(q[k])
+			}
+		}
+	}
+	return dots
+}
+
+// ternaryCase is a weight matrix for the kernel tests, built byte by byte.
+type ternaryCase struct {
+	name string
+	m    *Matrix
+}
+
+// ternaryCases returns matrices of format t with rows x cols weights: random
+// codes with one shared scale, every weight +1 (the largest sums), every
+// weight -1, all-zero blocks among random ones, and for TQ2_0 random
+// per-block scales (including zero and the fp16 extremes).
+func ternaryCases(tb testing.TB, rng *rand.Rand, t Type, rows, cols int) []ternaryCase {
+	code := func(string) func() int {
+		return func() int { return rng.IntN(3) }
+	}
+	var cases []ternaryCase
+	build := func(name string, codeOf func() int, scale func(blk int) float32) {
+		size, err := EncodedSize(t, rows, cols)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		b := make([]byte, size)
+		switch t {
+		case TQ2_0:
+			for i := 0; i < rows*cols/QK_K; i++ {
+				blk := b[i*66:]
+				for j := 0; j < 64; j++ {
+					blk[j] = codes2(codeOf(), codeOf(), codeOf(), codeOf())
+				}
+				binary.LittleEndian.PutUint16(blk[64:], F32ToF16(scale(i)))
+			}
+		case I2_S:
+			for i := 0; i < rows*cols/4; i++ {
+				b[i] = codes2(codeOf(), codeOf(), codeOf(), codeOf())
+			}
+			binary.LittleEndian.PutUint32(b[rows*cols/4:], math.Float32bits(scale(0)))
+		}
+		m, err := NewMatrix(t, rows, cols, b)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		cases = append(cases, ternaryCase{name, m})
+	}
+	shared := func(int) float32 { return 0.03125 }
+	build("random", code(""), shared)
+	build("all +1", func() int { return 2 }, shared)
+	build("all -1", func() int { return 0 }, shared)
+	if t == TQ2_0 {
+		// Blocks alternate between random weights and zeros whose scale
+		// differs: the matrix still has one scale.
+		n := 0
+		build("zero blocks", func() int {
+			i := n
+			n++
+			if (i/256)%2 == 1 {
+				return 1
+			}
+			return rng.IntN(3)
+		}, func(blk int) float32 { return [2]float32{0.5, 7}[blk%2] })
+		build("per-block scales", code(""), func(int) float32 {
+			return [...]float32{0, 1, -2.5, 65504, 0x1p-24, 0.01}[rng.IntN(6)]
+		})
+	}
+	return cases
+}
+
+// activationCases returns tokens x cols int8 activations: random, all -128
+// (the most negative products), all 127, and alternating extremes.
+func activationCases(rng *rand.Rand, tokens, cols int) map[string]*QuantizedRows {
+	out := map[string]*QuantizedRows{}
+	mk := func(name string, v func(t, k int) int8) {
+		a := &QuantizedRows{}
+		a.Resize(tokens, cols)
+		for t := 0; t < tokens; t++ {
+			var sum int32
+			for k := 0; k < cols; k++ {
+				q := v(t, k)
+				a.Q[t*cols+k] = q
+				sum += int32(q)
+			}
+			a.Sum[t] = sum
+			a.Scale[t] = 1 + float32(t)/3
+		}
+		out[name] = a
+	}
+	mk("random", func(int, int) int8 { return int8(rng.IntN(256) - 128) })
+	mk("all -128", func(int, int) int8 { return -128 })
+	mk("all 127", func(int, int) int8 { return 127 })
+	mk("alternating", func(t, k int) int8 { return [2]int8{-128, 127}[(t+k)%2] })
+	return out
+}
+
+// TestTernaryTileKernels calls every tile kernel directly, for every token
+// count it supports, on rows that include repeated (partial-tile) pointers,
+// and compares the integer results with the oracle.
+func TestTernaryTileKernels(t *testing.T) {
+	rng := newRand(40)
+	for _, typ := range []Type{TQ2_0, I2_S} {
+		be := typ.BlockElems()
+		for _, set := range ternarySets(typ) {
+			for _, nblk := range []int{1, 3, 20} { // 20 TQ2_0 blocks span three 16-bit chunks in AVX2
+				cols := nblk * be
+				for _, c := range ternaryCases(t, rng, typ, 5, cols) {
+					for aname, a := range activationCases(rng, 7, cols) {
+						dots := intDots(c.m, a, be)
+						name := fmt.Sprintf("%v %s %d blocks, %s weights, %s activations", typ, set.name, nblk, c.name, aname)
+						for nt := 1; nt <= set.k.maxTotal; nt++ {
+							for t0 := 0; t0+nt <= a.Rows; t0 += 3 {
+								// Rows 2, 3, 4, 4: a partial tile repeats its last row.
+								w0, w1, w2, w3 := tileRowPointers(c.m, 2, 5, 0)
+								var out [tileRows * 8]int32
+								ternaryTotalTile(set.k.id, nt, w0, w1, w2, w3, &a.Q[t0*cols], uintptr(cols), uintptr(nblk), &out[0])
+								for r := 0; r < tileRows; r++ {
+									for tk := 0; tk < nt; tk++ {
+										var want int32
+										for _, d := range dots[t0+tk][min(2+r, 4)] {
+											want += d
+										}
+										if got := out[r*nt+tk] - a.Sum[t0+tk]; got != want {
+											t.Fatalf("%s: total kernel for %d tokens, row %d token %d: %d, want %d", name, nt, r, t0+tk, got, want)
+										}
+									}
+								}
+							}
+						}
+						for nt := 1; nt <= set.k.maxBlocks; nt++ {
+							for t0 := 0; t0+nt <= a.Rows; t0 += 2 {
+								w0, w1, w2, w3 := tileRowPointers(c.m, 1, 4, 0)
+								out := make([]int32, nblk*tileRows*nt)
+								ternaryBlocksTile(set.k.id, nt, w0, w1, w2, w3, &a.Q[t0*cols], uintptr(cols), uintptr(nblk), &out[0])
+								for b := 0; b < nblk; b++ {
+									for r := 0; r < tileRows; r++ {
+										for tk := 0; tk < nt; tk++ {
+											want := dots[t0+tk][min(1+r, 3)][b]
+											if got := out[(b*tileRows+r)*nt+tk]; got != want {
+												t.Fatalf("%s: blocks kernel for %d tokens, block %d row %d token %d: %d, want %d", name, nt, b, r, t0+tk, got, want)
+											}
+										}
+									}
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestTernaryMatMulExact runs each kernel set's matMul over every row range
+// shape and token count up to 13 (all tile remainders) and checks the floats:
+// with one shared scale d, float32(dot)*d/s from the exact integer dot; with
+// per-block scales, bit for bit the scalar oracle.
+func TestTernaryMatMulExact(t *testing.T) {
+	rng := newRand(41)
+	for _, typ := range []Type{TQ2_0, I2_S} {
+		be := typ.BlockElems()
+		cols := 3 * be
+		for _, set := range ternarySets(typ) {
+			for _, rows := range []int{1, 2, 3, 4, 5, 8, 9, 11} {
+				for _, c := range ternaryCases(t, rng, typ, rows, cols) {
+					d, uniform := c.m.uniformScale()
+					for _, tokens := range []int{1, 2, 3, 5, 6, 7, 12, 13} {
+						x := randomActivations(rng, tokens, cols, true)
+						var a QuantizedRows
+						QuantizeRowsI8(&a, x, tokens, cols)
+						dots := intDots(c.m, &a, be)
+						oracle := make([]float32, tokens*rows)
+						matMulI8Generic(oracle, c.m, &a, 0, rows)
+						for _, rg := range [][2]int{{0, rows}, {rows / 2, rows}, {1, rows}} {
+							lo, hi := rg[0], rg[1]
+							if lo >= hi {
+								continue
+							}
+							dst := make([]float32, tokens*rows+2)
+							fillSentinel(dst)
+							set.k.matMul(dst, c.m, &a, lo, hi)
+							name := fmt.Sprintf("%v %s %dx%d %s, %d tokens, rows [%d,%d)", typ, set.name, rows, cols, c.name, tokens, lo, hi)
+							checkRange(t, name, dst, rows, tokens, lo, hi)
+							for tk := 0; tk < tokens; tk++ {
+								for r := lo; r < hi; r++ {
+									got := dst[tk*rows+r]
+									want := oracle[tk*rows+r]
+									if uniform {
+										var sum int32
+										for _, v := range dots[tk][r] {
+											sum += v
+										}
+										want = float32(sum) * d / a.Scale[tk]
+									}
+									if math.Float32bits(got) != math.Float32bits(want) && !(got == 0 && want == 0) {
+										t.Fatalf("%s: token %d row %d = %v, want %v (uniform scale %v)", name, tk, r, got, want, uniform)
+									}
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestUniformScale checks the block-scale analysis that picks the kernels'
+// whole-row path.
+func TestUniformScale(t *testing.T) {
+	rng := newRand(42)
+	cases := ternaryCases(t, rng, TQ2_0, 3, 512)
+	want := map[string]bool{"random": true, "all +1": true, "all -1": true, "zero blocks": true, "per-block scales": false}
+	for _, c := range cases {
+		d, ok := c.m.uniformScale()
+		if ok != want[c.name] {
+			t.Errorf("%s: uniform = %v, want %v", c.name, ok, want[c.name])
+		}
+		if ok && c.name != "zero blocks" && d != 0.03125 {
+			t.Errorf("%s: scale %v, want 0.03125", c.name, d)
+		}
+		if ok && c.name == "zero blocks" && d != 0.5 {
+			t.Errorf("zero blocks: scale %v, want 0.5 (the scale of the non-zero blocks)", d)
+		}
+	}
+	// A non-finite scale is never shared, even on a zero block.
+	b := make([]byte, 66)
+	for i := range 64 {
+		b[i] = 0x55
+	}
+	binary.LittleEndian.PutUint16(b[64:], 0x7c00) // +Inf
+	m, err := NewMatrix(TQ2_0, 1, 256, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := m.uniformScale(); ok {
+		t.Error("a block with an infinite scale was treated as sharing a scale")
+	}
+	i2s := randomMatrix(t, rng, I2_S, 2, 128, ordinaryScales)
+	if d, ok := i2s.uniformScale(); !ok || d != i2s.Scale() {
+		t.Errorf("I2_S: uniformScale = %v, %v; want the tensor scale %v", d, ok, i2s.Scale())
+	}
+}
