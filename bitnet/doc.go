@@ -24,7 +24,10 @@
 // Backward), and adds parameter gradients into Param.Grad, so gradients of
 // several micro-batches accumulate until the optimizer clears them. Layers are
 // not safe for concurrent use; the work inside each call is split over the
-// workers of a kernels.Pool (nil runs on the calling goroutine).
+// workers of a kernels.Pool (nil runs on the calling goroutine), so a layer
+// must not be called from a task running on that same pool. The float
+// products of forward and backward passes run on the blocked AVX2 kernels of
+// package bitnet/gemm.
 //
 // Activations are row-major float32 matrices passed as flat slices: n rows
 // (tokens) of a layer's input width.
