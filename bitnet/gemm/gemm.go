@@ -43,10 +43,30 @@ func MulT(p *kernels.Pool, c, a, b Mat, accumulate bool) {
 	if a.Cols != b.Cols || c.Rows != a.Rows || c.Cols != b.Rows {
 		panic(fmt.Sprintf("gemm: C(%d×%d) = A(%d×%d)·Bᵀ with B %d×%d", c.Rows, c.Cols, a.Rows, a.Cols, b.Rows, b.Cols))
 	}
+	run(p, c, a.Cols, accumulate, &mulTask{c: c, a: a, b: b, accumulate: accumulate}, blockRows, blockCols)
+}
+
+// mulTask is MulT's work: one block of C at a time.
+type mulTask struct {
+	c, a, b    Mat
+	accumulate bool
+}
+
+// blocker computes one block of a product's output, C[i0:i1, j0:j1].
+type blocker interface {
+	block(i0, i1, j0, j1 int)
+}
+
+// run computes every blockRows×blockCols block of C with b, split over the
+// pool when there is more than one. Blocks are numbered column panel by
+// column panel, so that the blocks a worker takes in a row share B's panel.
+// An empty shared dimension (k = 0) makes C zero, or leaves it when
+// accumulating.
+func run(p *kernels.Pool, c Mat, k int, accumulate bool, b blocker, blockRows, blockCols int) {
 	if c.Rows == 0 || c.Cols == 0 {
 		return
 	}
-	if a.Cols == 0 {
+	if k == 0 {
 		if !accumulate {
 			for i := range c.Rows {
 				clear(c.Row(i))
@@ -54,30 +74,29 @@ func MulT(p *kernels.Pool, c, a, b Mat, accumulate bool) {
 		}
 		return
 	}
-	t := &mulTask{c: c, a: a, b: b, accumulate: accumulate}
-	t.rowBlocks = (c.Rows + blockRows - 1) / blockRows
-	colBlocks := (c.Cols + blockCols - 1) / blockCols
-	n := t.rowBlocks * colBlocks
+	g := &grid{b: b, rows: c.Rows, cols: c.Cols, blockRows: blockRows, blockCols: blockCols}
+	g.rowBlocks = (c.Rows + blockRows - 1) / blockRows
+	n := g.rowBlocks * ((c.Cols + blockCols - 1) / blockCols)
 	if p == nil || n == 1 {
-		t.Run(0, n)
+		g.Run(0, n)
 		return
 	}
-	p.Parallel(n, t)
+	p.Parallel(n, g)
 }
 
-// mulTask computes the blocks of C numbered [lo, hi). Blocks are numbered
-// column panel by column panel so that consecutive blocks reuse B's panel.
-type mulTask struct {
-	c, a, b    Mat
-	accumulate bool
-	rowBlocks  int
+// grid is the kernels.Task that runs the blocks numbered [lo, hi).
+type grid struct {
+	b                    blocker
+	rows, cols           int
+	blockRows, blockCols int
+	rowBlocks            int
 }
 
-func (t *mulTask) Run(lo, hi int) {
+func (g *grid) Run(lo, hi int) {
 	for blk := lo; blk < hi; blk++ {
-		i0 := (blk % t.rowBlocks) * blockRows
-		j0 := (blk / t.rowBlocks) * blockCols
-		t.block(i0, min(i0+blockRows, t.c.Rows), j0, min(j0+blockCols, t.c.Cols))
+		i0 := (blk % g.rowBlocks) * g.blockRows
+		j0 := (blk / g.rowBlocks) * g.blockCols
+		g.b.block(i0, min(i0+g.blockRows, g.rows), j0, min(j0+g.blockCols, g.cols))
 	}
 }
 

@@ -46,29 +46,11 @@ func MulTA(p *kernels.Pool, c, a, b Mat, accumulate bool) {
 func mul(p *kernels.Pool, c Mat, a []float32, aRow, aCol int, b Mat, k int, accumulate bool) {
 	b.check("B")
 	c.check("C")
-	if c.Rows == 0 || c.Cols == 0 {
-		return
-	}
-	if k == 0 {
-		if !accumulate {
-			for i := range c.Rows {
-				clear(c.Row(i))
-			}
-		}
-		return
-	}
 	t := &mulABTask{c: c, a: a, aRow: aRow, aCol: aCol, b: b, k: k, accumulate: accumulate}
-	t.rowBlocks = (c.Rows + mulBlockRows - 1) / mulBlockRows
-	n := t.rowBlocks * ((c.Cols + mulBlockCols - 1) / mulBlockCols)
-	if p == nil || n == 1 {
-		t.Run(0, n)
-		return
-	}
-	p.Parallel(n, t)
+	run(p, c, k, accumulate, t, mulBlockRows, mulBlockCols)
 }
 
-// mulABTask computes the blocks of C numbered [lo, hi), column panel by
-// column panel so that consecutive blocks reuse B's panel.
+// mulABTask is the work of Mul and MulTA: one block of C at a time.
 type mulABTask struct {
 	c          Mat
 	a          []float32
@@ -76,15 +58,6 @@ type mulABTask struct {
 	b          Mat
 	k          int
 	accumulate bool
-	rowBlocks  int
-}
-
-func (t *mulABTask) Run(lo, hi int) {
-	for blk := lo; blk < hi; blk++ {
-		i0 := (blk % t.rowBlocks) * mulBlockRows
-		j0 := (blk / t.rowBlocks) * mulBlockCols
-		t.block(i0, min(i0+mulBlockRows, t.c.Rows), j0, min(j0+mulBlockCols, t.c.Cols))
-	}
 }
 
 // block computes C[i0:i1, j0:j1] over the whole shared dimension, one
