@@ -134,11 +134,19 @@ func (c BitLinearConfig) validate(in, out int) error {
 	if c.Method.Groups < 0 || in%c.Method.groups() != 0 {
 		return fmt.Errorf("%d input features do not split into %d groups", in, c.Method.Groups)
 	}
+	if in/c.Method.groups() > maxGroupWidth {
+		return fmt.Errorf("groups of %d input features exceed %d, beyond which float32 sums of 8-bit products are inexact", in/c.Method.groups(), maxGroupWidth)
+	}
 	if c.InputNorm < NormNone || c.InputNorm > NormRMS {
 		return fmt.Errorf("unknown input normalisation %v", c.InputNorm)
 	}
 	return nil
 }
+
+// maxGroupWidth bounds the input features of one quantisation group: the
+// training form sums up to that many products of an 8-bit activation and a
+// weight code in float32, exact while |sum| <= 128·width < 2^24.
+const maxGroupWidth = 1 << 17
 
 // qb returns Qb = 2^(b-1).
 func (c BitLinearConfig) qb() int { return 1 << (c.BitWidth - 1) }

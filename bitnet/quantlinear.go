@@ -134,7 +134,7 @@ func (l *quantLinear) normalize(p *kernels.Pool, x []float32) []float32 {
 // forward is the training-form forward pass. The integer dot products of
 // the quantised activations and weight codes are computed by a float32
 // matrix product, which is exact: every operand is a small integer and every
-// partial sum stays below 2^24 for inputs narrower than 2^17.
+// partial sum stays below 2^24 (see maxGroupWidth).
 func (l *quantLinear) forward(p *kernels.Pool, x []float32) []float32 {
 	rows := rowsOf(l.kind.layerName(), x, l.in)
 	l.rows = rows
