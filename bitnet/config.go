@@ -145,7 +145,7 @@ func (c BitLinearConfig) validate(in, out int) error {
 
 // maxGroupWidth bounds the input features of one quantisation group: the
 // training form sums up to that many products of an 8-bit activation and a
-// weight code in float32, exact while |sum| <= 128·width < 2^24.
+// weight code in float32, exact while |sum| <= 128·width <= 2^24.
 const maxGroupWidth = 1 << 17
 
 // qb returns Qb = 2^(b-1).
