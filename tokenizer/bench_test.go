@@ -73,3 +73,15 @@ func BenchmarkLoadLlama3JSON(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkEncodeLlama3Special is BenchmarkEncodeLlama3 with special-token
+// parsing on: every '<' in the Go source is a possible "<|...|>".
+func BenchmarkEncodeLlama3Special(b *testing.B) {
+	tok := llama3JSON(b)
+	text, want := benchText(b, "llama3")
+	b.SetBytes(int64(len(text)))
+	for b.Loop() {
+		tok.Encode(text, EncodeOptions{ParseSpecial: true})
+	}
+	b.ReportMetric(float64(len(want)*b.N)/b.Elapsed().Seconds(), "tokens/s")
+}

@@ -137,3 +137,26 @@ func TestDecodeSkipsUnknownIDs(t *testing.T) {
 		t.Error("accessors accept out-of-range ids")
 	}
 }
+
+// One Tokenizer serves many goroutines (run with -race).
+func TestConcurrentUse(t *testing.T) {
+	tok := tinyByteLevel(t)
+	texts := []string{"the an", "<|bos|>hello<tool> world", "\xff\xfe🦙 123456", strings.Repeat("ab ", 100)}
+	done := make(chan bool)
+	for g := 0; g < 8; g++ {
+		go func() {
+			ok := true
+			for i := 0; i < 200; i++ {
+				text := texts[(g+i)%len(texts)]
+				ids := tok.Encode(text, EncodeOptions{ParseSpecial: true})
+				ok = ok && tok.Decode(ids) == text
+			}
+			done <- ok
+		}()
+	}
+	for g := 0; g < 8; g++ {
+		if !<-done {
+			t.Error("a concurrent round trip failed")
+		}
+	}
+}
