@@ -1,6 +1,11 @@
 package kernels
 
-import "fmt"
+import (
+	"encoding/binary"
+	"fmt"
+	"math/bits"
+	"unsafe"
+)
 
 // BinaryMatrix is a matrix of ±1 weights packed one bit per weight, the
 // weight format of BitNet's 1-bit BitLinear layer: bit j%8 of byte j/8 of a
@@ -55,9 +60,9 @@ func (m *BinaryMatrix) Bytes() int { return len(m.data) }
 // product for every activation row.
 type matMulBinaryI8Kernel func(dst []int32, m *BinaryMatrix, a *QuantizedRows, lo, hi int)
 
-// matMulBinaryI8 is the dispatched binary product; faster paths replace it at
-// initialisation when the CPU supports them.
-var matMulBinaryI8 matMulBinaryI8Kernel = matMulBinaryI8Generic
+// matMulBinaryI8 is the dispatched binary product: the portable SWAR kernel,
+// until a SIMD path replaces it at initialisation.
+var matMulBinaryI8 matMulBinaryI8Kernel = matMulBinaryI8SWAR
 
 // MatMulBinaryI8 multiplies the ±1 matrix m by each int8 activation row of a
 // and stores the exact integer dot products: dst[t*m.Rows + r] =
@@ -94,6 +99,48 @@ func matMulBinaryI8Generic(dst []int32, m *BinaryMatrix, a *QuantizedRows, lo, h
 				blk := q[8*i : min(8*i+8, len(q))]
 				for j, v := range blk {
 					pos += int32(v) & -int32(bits>>j&1)
+				}
+			}
+			dst[t*m.Rows+r] = 2*pos - a.Sum[t]
+		}
+	}
+}
+
+// byteMasks maps a byte of weight bits to a mask with 0xFF in each byte
+// whose bit is set.
+var byteMasks = func() (t [256]uint64) {
+	for b := range t {
+		for j := range 8 {
+			if b>>j&1 == 1 {
+				t[b] |= 0xFF << (8 * j)
+			}
+		}
+	}
+	return t
+}()
+
+// matMulBinaryI8SWAR computes the same sums eight activations at a time in
+// a 64-bit word: with u = q + 128 (q XOR 0x80, so every byte is unsigned),
+// Σ_{b_k=1} q_k = Σ_{b_k=1} u_k - 128·popcount(b), and the masked bytes of u
+// are added as four 16-bit lanes.
+func matMulBinaryI8SWAR(dst []int32, m *BinaryMatrix, a *QuantizedRows, lo, hi int) {
+	full := m.Cols / 8
+	for t := 0; t < a.Rows; t++ {
+		q := a.Row(t)
+		qb := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(q))), len(q))
+		for r := lo; r < hi; r++ {
+			row := m.Row(r)
+			var pos int32
+			for i, w := range row[:full] {
+				u := binary.LittleEndian.Uint64(qb[8*i:]) ^ 0x8080808080808080
+				x := u & byteMasks[w]
+				x = x&0x00FF00FF00FF00FF + x>>8&0x00FF00FF00FF00FF
+				pos += int32(x*0x0001000100010001>>48) - 128*int32(bits.OnesCount8(w))
+			}
+			if full < len(row) {
+				w := row[full]
+				for j, v := range q[8*full:] {
+					pos += int32(v) & -int32(w>>j&1)
 				}
 			}
 			dst[t*m.Rows+r] = 2*pos - a.Sum[t]

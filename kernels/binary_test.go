@@ -52,6 +52,11 @@ func TestMatMulBinaryI8(t *testing.T) {
 				for i := range a.Q {
 					a.Q[i] = int8(rng.IntN(256) - 128)
 				}
+				if tokens == 2 { // the extremes of int8 in every position
+					for i := range a.Q {
+						a.Q[i] = int8(-128 + 255*(i%2))
+					}
+				}
 				for i := 0; i < tokens; i++ {
 					a.Sum[i] = 0
 					for _, q := range a.Row(i) {
@@ -81,6 +86,9 @@ func TestMatMulBinaryI8(t *testing.T) {
 				got := make([]int32, len(want))
 				matMulBinaryI8Generic(got, m, &a, 0, rows)
 				check("generic", got)
+				clear(got)
+				matMulBinaryI8SWAR(got, m, &a, 0, rows)
+				check("SWAR", got)
 				for _, p := range pools {
 					clear(got)
 					p.MatMulBinaryI8(got, m, &a)
