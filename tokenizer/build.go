@@ -9,8 +9,9 @@ import (
 // ErrFormat is wrapped by every error about a malformed tokenizer source.
 var ErrFormat = errors.New("malformed tokenizer")
 
-// maxVocab bounds vocabulary sizes; real ones are below 300k.
-const maxVocab = 1 << 22
+// maxVocab bounds vocabulary sizes (real ones are below 300k), so that a
+// small hostile file cannot make the loader allocate much.
+const maxVocab = 1 << 20
 
 // source is what every loader extracts before building a Tokenizer. Ids are
 // -1 when absent.

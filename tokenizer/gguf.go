@@ -2,6 +2,7 @@ package tokenizer
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/bitnet-go/bitnet/model/gguf"
 )
@@ -174,7 +175,7 @@ func (t *Tokenizer) GGUFMetadata() []gguf.KV {
 	} else {
 		add(keyModel, "llama")
 	}
-	add(keyTokens, t.pieces)
+	add(keyTokens, slices.Clone(t.pieces))
 	add(keyTokenType, types)
 	switch t.kind {
 	case KindByteBPE:
@@ -184,7 +185,7 @@ func (t *Tokenizer) GGUFMetadata() []gguf.KV {
 		}
 		add(keyMerges, merges)
 	case KindSentencePiece:
-		add(keyScores, t.scores)
+		add(keyScores, slices.Clone(t.scores))
 	case KindFallbackBPE:
 		add(keyScores, t.mergeScores())
 	}
