@@ -126,7 +126,6 @@ type Config struct {
 	TieEmbeddings *bool
 	// Name is the model's _name_or_path, when the file records one.
 	Name string
-
 }
 
 // rawConfig is the part of config.json bitnet reads.
