@@ -86,13 +86,7 @@ func groupStats(p *kernels.Pool, w []float32, rows, cols, groups int, mean, absM
 	parallelFor(p, rows, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			for g := range groups {
-				var sum, abs float64
-				for _, v := range w[r*cols+g*gs : r*cols+(g+1)*gs] {
-					sum += float64(v)
-					abs += math.Abs(float64(v))
-				}
-				partial[2*(r*groups+g)] = sum
-				partial[2*(r*groups+g)+1] = abs
+				partial[2*(r*groups+g)], partial[2*(r*groups+g)+1] = sumAndAbsSum(w[r*cols+g*gs : r*cols+(g+1)*gs])
 			}
 		}
 	})
@@ -108,6 +102,25 @@ func groupStats(p *kernels.Pool, w []float32, rows, cols, groups int, mean, absM
 	}
 }
 
+// sumAndAbsSum returns Σx and Σ|x| in float64, in four interleaved partial
+// sums so that the additions do not wait on each other.
+func sumAndAbsSum(x []float32) (sum, abs float64) {
+	var s, a [4]float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		for j := range 4 {
+			v := float64(x[i+j])
+			s[j] += v
+			a[j] += math.Abs(v)
+		}
+	}
+	for ; i < len(x); i++ {
+		s[0] += float64(x[i])
+		a[0] += math.Abs(float64(x[i]))
+	}
+	return (s[0] + s[1]) + (s[2] + s[3]), (a[0] + a[1]) + (a[2] + a[3])
+}
+
 // binarizeWeights quantises w (rows×cols) as BitLinear does, per group g of
 // columns: α = mean(W_g), β = mean|W_g|, code = sign(W - α) with sign(0) = -1
 // (BitNet paper, eqs. 1-3 and 12).
@@ -120,10 +133,11 @@ func binarizeWeights(p *kernels.Pool, dst *QuantizedWeights, w []float32, rows, 
 			for g, alpha := range dst.Mean {
 				codes := dst.Codes[r*cols+g*gs : r*cols+(g+1)*gs]
 				for k, v := range w[r*cols+g*gs : r*cols+(g+1)*gs] {
-					codes[k] = -1
+					c := -1 // an integer select compiles without a branch
 					if v > alpha {
-						codes[k] = 1
+						c = 1
 					}
+					codes[k] = float32(c)
 				}
 			}
 		}
@@ -146,23 +160,27 @@ func ternarizeWeights(p *kernels.Pool, dst *QuantizedWeights, w []float32, rows,
 			for g, gamma := range dst.Scale {
 				codes := dst.Codes[r*cols+g*gs : r*cols+(g+1)*gs]
 				for k, v := range w[r*cols+g*gs : r*cols+(g+1)*gs] {
-					codes[k] = ternaryCode(v / gamma)
+					codes[k] = ternaryCode(v, gamma)
 				}
 			}
 		}
 	})
 }
 
-// ternaryCode returns clamp(roundHalfEven(v), -1, 1): 0 for |v| <= 0.5 (a
-// tie rounds to the even 0), the sign of v otherwise.
-func ternaryCode(v float32) float32 {
-	switch {
-	case v > 0.5:
-		return 1
-	case v < -0.5:
-		return -1
+// ternaryCode returns clamp(roundHalfEven(w/γ), -1, 1) for γ > 0: 0 when
+// |w/γ| <= 0.5 (a tie rounds to the even 0), the sign of w otherwise. It
+// compares w with γ/2 instead of dividing: float32 division is correctly
+// rounded and 0.5 is representable, so fl(w/γ) > 0.5 exactly when w > γ/2.
+func ternaryCode(w, gamma float32) float32 {
+	half := gamma / 2
+	c := 0 // integer selects compile without branches
+	if w > half {
+		c = 1
 	}
-	return 0
+	if w < -half {
+		c = -1
+	}
+	return float32(c)
 }
 
 // actQuantizer quantises activations to b-bit integers with per-token
@@ -223,8 +241,12 @@ func (aq actQuantizer) quantizeGroup(q, x []float32) (scale, shift float32) {
 	var amax float32
 	lowest := float32(math.Inf(1))
 	for _, v := range x {
-		amax = max(amax, float32(math.Abs(float64(v))))
-		lowest = min(lowest, v)
+		if a := float32(math.Abs(float64(v))); a > amax {
+			amax = a
+		}
+		if v < lowest {
+			lowest = v
+		}
 	}
 	scale = aq.num / max(amax, aq.eps)
 	if aq.shift {
@@ -232,7 +254,14 @@ func (aq actQuantizer) quantizeGroup(q, x []float32) (scale, shift float32) {
 	}
 	lo, hi := float32(aq.lo), float32(aq.hi)
 	for k, v := range x {
-		q[k] = max(lo, min(hi, roundHalfEven(float32((v-shift)*scale))))
+		r := roundHalfEven(float32((v - shift) * scale))
+		if r > hi {
+			r = hi
+		}
+		if r < lo {
+			r = lo
+		}
+		q[k] = r
 	}
 	return scale, shift
 }

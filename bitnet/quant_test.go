@@ -309,8 +309,20 @@ func TestRoundingHelpers(t *testing.T) {
 		if got := roundHalfEven(v); got != want {
 			t.Fatalf("roundHalfEven(%v) = %v, want %v", v, got, want)
 		}
-		if got, want := ternaryCode(v/7), float32(max(-1, min(1, math.RoundToEven(float64(v/7))))); got != want {
-			t.Fatalf("ternaryCode(%v) = %v, want %v", v/7, got, want)
+	}
+
+	// ternaryCode against its definition, at and next to the thresholds ±γ/2.
+	for range 20000 {
+		gamma := float32(math.Exp(rng.NormFloat64() * 3))
+		half := gamma / 2
+		ws := []float32{float32(rng.NormFloat64()) * gamma, half, -half,
+			math.Nextafter32(half, 1), math.Nextafter32(half, 0), math.Nextafter32(-half, -1), math.Nextafter32(-half, 0),
+			1.5 * gamma, math.Nextafter32(1.5*gamma, 0), 0}
+		for _, w := range ws {
+			want := float32(max(-1, min(1, math.RoundToEven(float64(w/gamma)))))
+			if got := ternaryCode(w, gamma); got != want {
+				t.Fatalf("ternaryCode(%v, %v) = %v, want %v (w/γ = %v)", w, gamma, got, want, w/gamma)
+			}
 		}
 	}
 }
