@@ -172,13 +172,14 @@ func (t *Tokenizer) buildMerges(s *source) error {
 	skipped := 0
 	firstSkipped := ""
 	for rank := 0; rank < count; rank++ {
-		var a, b string
+		var a, b, entry string
 		var ok bool
 		if rank < len(s.mergePairs) {
 			a, b = s.mergePairs[rank][0], s.mergePairs[rank][1]
-			ok = true
+			entry, ok = a+" "+b, true
 		} else {
-			a, b, ok = t.splitMerge(s.merges[rank-len(s.mergePairs)], &buf)
+			entry = s.merges[rank-len(s.mergePairs)]
+			a, b, ok = t.splitMerge(entry, &buf)
 		}
 		var ia, ib, ir int32
 		if ok {
@@ -193,7 +194,7 @@ func (t *Tokenizer) buildMerges(s *source) error {
 		}
 		if !ok {
 			if skipped == 0 {
-				firstSkipped = a + " " + b
+				firstSkipped = entry
 			}
 			skipped++
 			continue
