@@ -176,7 +176,7 @@ func (t *Tokenizer) buildMerges(s *source) error {
 		var ok bool
 		if rank < len(s.mergePairs) {
 			a, b = s.mergePairs[rank][0], s.mergePairs[rank][1]
-			entry, ok = a+" "+b, true
+			ok = true
 		} else {
 			entry = s.merges[rank-len(s.mergePairs)]
 			a, b, ok = t.splitMerge(entry, &buf)
@@ -195,6 +195,9 @@ func (t *Tokenizer) buildMerges(s *source) error {
 		if !ok {
 			if skipped == 0 {
 				firstSkipped = entry
+				if entry == "" {
+					firstSkipped = a + " " + b
+				}
 			}
 			skipped++
 			continue
