@@ -45,11 +45,12 @@ type command struct {
 // commands is the subcommand table; with no subcommand bitnet chats or
 // answers a one-shot prompt (see cmd_run.go).
 var commands = map[string]command{
-	"info":   {"describe a GGUF model file", runInfo},
-	"logits": {"write teacher-forced logits of token ids as float32", runLogits},
-	"pull":   {"download a model from the Hugging Face hub", runPull},
-	"list":   {"list downloaded models", runList},
-	"rm":     {"remove a downloaded model", runRm},
+	"info":     {"describe a GGUF model file", runInfo},
+	"logits":   {"write teacher-forced logits of token ids as float32", runLogits},
+	"pull":     {"download a model from the Hugging Face hub", runPull},
+	"list":     {"list downloaded models", runList},
+	"rm":       {"remove a downloaded model", runRm},
+	"tokenize": {"show the token ids of a text", runTokenize},
 }
 
 func main() {
