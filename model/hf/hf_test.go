@@ -1,9 +1,12 @@
 package hf
 
 import (
+	"github.com/bitnet-go/bitnet/model/gguf"
+	"github.com/bitnet-go/bitnet/tokenizer"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/bitnet-go/bitnet/kernels"
@@ -247,5 +250,71 @@ func TestWeightScaleConvention(t *testing.T) {
 		if rel := math.Sqrt(errSq / normSq); rel > 0.6 {
 			t.Errorf("%s: loaded weights are %.2f away from W (relative)", pn[1], rel)
 		}
+	}
+}
+
+// TestConvertMetadata checks what Convert writes besides the weights: the
+// architecture and its keys, the tensor types, tied embeddings and the
+// tokenizer.
+func TestConvertMetadata(t *testing.T) {
+	wantArch := map[string]string{
+		"BitNetForCausalLM-packed": "bitnet-b1.58", "BitNetForCausalLM-bf16": "bitnet-b1.58",
+		"1bitLLM": "bitnet", "1bitLLM-relu2": "bitnet", "Llama-bitnet": "llama",
+	}
+	for name, s := range families() {
+		t.Run(name, func(t *testing.T) {
+			dir := generate(s).writeDir(t)
+			for _, typ := range []kernels.Type{kernels.I2_S, kernels.TQ2_0} {
+				out := filepath.Join(t.TempDir(), "m.gguf")
+				if err := Convert(dir, out, ConvertOptions{Type: typ, Name: "tiny test model"}); err != nil {
+					t.Fatal(err)
+				}
+				f, err := gguf.Open(out)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer f.Close()
+				arch := f.Architecture()
+				if arch != wantArch[name] {
+					t.Errorf("architecture %q, want %q", arch, wantArch[name])
+				}
+				if n, _ := f.String("general.name"); n != "tiny test model" {
+					t.Errorf("general.name %q", n)
+				}
+				act, hasAct := f.String(arch + ".hidden_activation")
+				if wantAct := s.act == "relu2" && arch != "bitnet-b1.58"; hasAct != wantAct || hasAct && act != "relu2" {
+					t.Errorf("hidden_activation %q present=%v, want present=%v", act, hasAct, wantAct)
+				}
+				if kl, ok := f.Int(arch + ".attention.key_length"); s.headDim != s.hidden/s.heads && (!ok || kl != int64(s.headDim)) {
+					t.Errorf("key_length %d (present %v), want %d", kl, ok, s.headDim)
+				}
+				if ft, ok := f.Int("general.file_type"); typ == kernels.TQ2_0 && (!ok || ft != 37) {
+					t.Errorf("general.file_type %d (present %v), want 37", ft, ok)
+				}
+				if _, ok := f.Tensor("output.weight"); ok == s.tied {
+					t.Errorf("output.weight present=%v with tied=%v", ok, s.tied)
+				}
+				emb, _ := f.Tensor("token_embd.weight")
+				norm, _ := f.Tensor("blk.1.ffn_norm.weight")
+				proj, _ := f.Tensor("blk.1.ffn_down.weight")
+				wantEmb, _ := floatType(s.floatDType)
+				if emb.Type != wantEmb || norm.Type != kernels.F32 || proj.Type != typ {
+					t.Errorf("types: token_embd %v, norm %v, ffn_down %v; want %v, F32, %v", emb.Type, norm.Type, proj.Type, wantEmb, typ)
+				}
+				ft, err := tokenizer.FromGGUF(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				dt, err := LoadTokenizer(dir)
+				if err != nil {
+					t.Fatal(err)
+				}
+				text := "the theme<|end_of_text|> is hot"
+				opts := tokenizer.EncodeOptions{ParseSpecial: true}
+				if a, b := ft.Encode(text, opts), dt.Encode(text, opts); !slices.Equal(a, b) || len(a) < 5 {
+					t.Errorf("GGUF tokenizer encodes %v, directory's %v", a, b)
+				}
+			}
+		})
 	}
 }

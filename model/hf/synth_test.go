@@ -185,6 +185,16 @@ func encodeST(dt safetensors.DType, v []float32) []byte {
 // writeDir writes m as a Hugging Face directory and returns its path.
 func (m *synth) writeDir(t testing.TB) string {
 	t.Helper()
+	return m.writeDirEdited(t, nil)
+}
+
+// edit changes a directory's config.json and tensors before they are
+// written.
+type edit func(cfg map[string]any, tensors []safetensors.TensorData) []safetensors.TensorData
+
+// writeDirEdited writes m as a Hugging Face directory after applying ed.
+func (m *synth) writeDirEdited(t testing.TB, ed edit) string {
+	t.Helper()
 	dir := t.TempDir()
 	s := &m.spec
 	cfg := map[string]any{
@@ -209,7 +219,6 @@ func (m *synth) writeDir(t testing.TB) string {
 	if s.quant != nil {
 		cfg["quantization_config"] = s.quant
 	}
-	writeJSON(t, filepath.Join(dir, ConfigFileName), cfg)
 	writeTinyTokenizer(t, dir)
 
 	shape := func(d ...int) []uint64 {
@@ -247,6 +256,10 @@ func (m *synth) writeDir(t testing.TB) string {
 			add(name+".weight_scale", s.scaleDType, encodeST(s.scaleDType, []float32{pr.stored}), 1)
 		}
 	}
+	if ed != nil {
+		tensors = ed(cfg, tensors)
+	}
+	writeJSON(t, filepath.Join(dir, ConfigFileName), cfg)
 	if s.shards > 1 {
 		per := (len(tensors) + s.shards - 1) / s.shards
 		var shards [][]safetensors.TensorData
