@@ -1,6 +1,7 @@
 package hf
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -52,8 +53,9 @@ var fileTypes = map[kernels.Type]uint32{kernels.F16: 1, kernels.TQ1_0: 36, kerne
 // b1.58 2B4T (ReLU², sub-norms), "bitnet" for 1bitLLM (with
 // bitnet.hidden_activation only when the FFN uses ReLU²) and "llama" for
 // the Llama family, whose Q and K rows are permuted as llama.cpp's converter
-// does. The file is written atomically.
-func Convert(dir, out string, opts ConvertOptions) error {
+// does. The file is written atomically: a cancelled or failed conversion
+// leaves nothing at out.
+func Convert(ctx context.Context, dir, out string, opts ConvertOptions) error {
 	if opts.Type == 0 {
 		opts.Type = kernels.I2_S
 	}
@@ -78,7 +80,7 @@ func Convert(dir, out string, opts ConvertOptions) error {
 	d.addMetadata(w, opts)
 	tok.AddToGGUF(w)
 	for _, name := range d.order {
-		if err := d.addTensor(w, d.tensors[name], opts.Type); err != nil {
+		if err := d.addTensor(ctx, w, d.tensors[name], opts.Type); err != nil {
 			return fmt.Errorf("convert %s: %w", dir, err)
 		}
 	}
@@ -132,7 +134,7 @@ func (d *Dir) addMetadata(w *gguf.Writer, opts ConvertOptions) {
 // F32; ternary matrices keep the encoding they were opened with, or become
 // F16; float matrices keep their type unless the output is F16. Q and K rows
 // of the llama architecture are permuted on the way.
-func (d *Dir) addTensor(w *gguf.Writer, e *entry, outType kernels.Type) error {
+func (d *Dir) addTensor(ctx context.Context, w *gguf.Writer, e *entry, outType kernels.Type) error {
 	if e.vector {
 		m, err := kernels.NewMatrix(e.typ, 1, e.cols, e.data)
 		if err != nil {
@@ -152,6 +154,9 @@ func (d *Dir) addTensor(w *gguf.Writer, e *entry, outType kernels.Type) error {
 	}
 	if outType == kernels.F16 && e.typ != kernels.F16 {
 		w.AddTensorFunc(e.name, kernels.F16, e.dims(), func(out io.Writer) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 			return writeF16Rows(out, m, order)
 		})
 		return nil
@@ -159,6 +164,9 @@ func (d *Dir) addTensor(w *gguf.Writer, e *entry, outType kernels.Type) error {
 	rowBytes, _ := e.typ.RowBytes(e.cols)
 	trailer := e.data[e.rows*rowBytes:] // I2_S: the scale and its padding
 	w.AddTensorFunc(e.name, e.typ, e.dims(), func(out io.Writer) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		for r := 0; r < e.rows; r++ {
 			if _, err := out.Write(m.Row(order(r))); err != nil {
 				return err

@@ -1,12 +1,16 @@
 package hf
 
 import (
+	"context"
+	"errors"
 	"github.com/bitnet-go/bitnet/model/gguf"
 	"github.com/bitnet-go/bitnet/tokenizer"
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/bitnet-go/bitnet/kernels"
@@ -108,7 +112,7 @@ func TestFamiliesMatchGGUF(t *testing.T) {
 				for _, acts := range []model.ActivationMode{model.ActInt8, model.ActFloat} {
 					hf := logits(t, loadHF(t, dir, typ, acts).Model)
 					out := filepath.Join(t.TempDir(), "converted.gguf")
-					if err := Convert(dir, out, ConvertOptions{Type: typ, Threads: 2}); err != nil {
+					if err := Convert(context.Background(), dir, out, ConvertOptions{Type: typ, Threads: 2}); err != nil {
 						t.Fatal(err)
 					}
 					conv := logits(t, loadGGUF(t, out, acts))
@@ -148,7 +152,7 @@ func TestConvertF16(t *testing.T) {
 			dir := m.writeDir(t)
 			hf := logits(t, loadHF(t, dir, kernels.I2_S, model.ActFloat).Model)
 			out := filepath.Join(t.TempDir(), "converted.gguf")
-			if err := Convert(dir, out, ConvertOptions{Type: kernels.F16, Threads: 2}); err != nil {
+			if err := Convert(context.Background(), dir, out, ConvertOptions{Type: kernels.F16, Threads: 2}); err != nil {
 				t.Fatal(err)
 			}
 			g := loadGGUF(t, out, model.ActFloat)
@@ -266,7 +270,7 @@ func TestConvertMetadata(t *testing.T) {
 			dir := generate(s).writeDir(t)
 			for _, typ := range []kernels.Type{kernels.I2_S, kernels.TQ2_0} {
 				out := filepath.Join(t.TempDir(), "m.gguf")
-				if err := Convert(dir, out, ConvertOptions{Type: typ, Name: "tiny test model"}); err != nil {
+				if err := Convert(context.Background(), dir, out, ConvertOptions{Type: typ, Name: "tiny test model"}); err != nil {
 					t.Fatal(err)
 				}
 				f, err := gguf.Open(out)
@@ -316,5 +320,35 @@ func TestConvertMetadata(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestConvertCancelled: a cancelled conversion reports why and leaves no
+// file behind.
+func TestConvertCancelled(t *testing.T) {
+	dir := generate(families()["1bitLLM"]).writeDir(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	outDir := t.TempDir()
+	out := filepath.Join(outDir, "m.gguf")
+	if err := Convert(ctx, dir, out, ConvertOptions{}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("error %v, want context.Canceled", err)
+	}
+	if left, _ := os.ReadDir(outDir); len(left) != 0 {
+		t.Errorf("cancelled conversion left %d files", len(left))
+	}
+}
+
+func TestWriteInfo(t *testing.T) {
+	s := families()["Llama-bitnet"]
+	var b strings.Builder
+	if err := WriteInfo(&b, generate(s).writeDir(t)); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"LlamaForCausalLM (converts to GGUF llama)", "4 / 2, head dim 128", "packed ternary", "divides (bitlinear)",
+		"in 2 files", "U8", "BF16", "tokenizer.json: byte-level BPE, 260 tokens", "tied embeddings false"} {
+		if !strings.Contains(strings.Join(strings.Fields(b.String()), " "), want) {
+			t.Errorf("info lacks %q:\n%s", want, b.String())
+		}
 	}
 }

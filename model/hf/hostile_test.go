@@ -1,6 +1,7 @@
 package hf
 
 import (
+	"context"
 	"errors"
 	"math"
 	"os"
@@ -163,7 +164,7 @@ func TestMissingFiles(t *testing.T) {
 	if err := os.Remove(filepath.Join(dir, TokenizerJSON)); err != nil {
 		t.Fatal(err)
 	}
-	err = Convert(dir, filepath.Join(t.TempDir(), "x.gguf"), ConvertOptions{})
+	err = Convert(context.Background(), dir, filepath.Join(t.TempDir(), "x.gguf"), ConvertOptions{})
 	if !errors.Is(err, ErrNoTokenizer) {
 		t.Errorf("convert without a tokenizer: %v", err)
 	}
