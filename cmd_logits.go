@@ -12,6 +12,7 @@ import (
 
 	"github.com/bitnet-go/bitnet/model"
 	"github.com/bitnet-go/bitnet/model/gguf"
+	"github.com/bitnet-go/bitnet/model/loader"
 )
 
 // runLogits implements `bitnet logits`: the ids run teacher-forced in one
@@ -24,8 +25,8 @@ func runLogits(ctx context.Context, args []string, io stdio) error {
 		floatActs               bool
 		threads, ctxSize        int
 	)
-	fs.StringVar(&path, "m", "", "model file (GGUF)")
-	fs.StringVar(&path, "model", "", "model file (GGUF)")
+	fs.StringVar(&path, "m", "", "model: GGUF file, Hugging Face directory or downloaded name")
+	fs.StringVar(&path, "model", "", "model: GGUF file, Hugging Face directory or downloaded name")
 	fs.StringVar(&tokens, "tokens", "", "comma-separated token ids")
 	fs.StringVar(&out, "o", "", "output file")
 	fs.BoolVar(&floatActs, "float-activations", false, "do not quantise activations (same as --activations float)")
@@ -57,11 +58,12 @@ func runLogits(ctx context.Context, args []string, io stdio) error {
 	if err != nil {
 		return usageError{err}
 	}
-	m, err := model.Load(path, model.Options{Threads: threads, Activations: acts, ContextLength: max(ctxSize, len(ids))})
+	l, err := loader.Load(path, model.Options{Threads: threads, Activations: acts, ContextLength: max(ctxSize, len(ids))})
 	if err != nil {
 		return err
 	}
-	defer m.Close()
+	defer l.Close()
+	m := l.Model
 	vocab := m.Config.VocabSize
 	logits := make([]float32, len(ids)*vocab)
 	if err := m.NewSession().Forward(ctx, ids, logits); err != nil {

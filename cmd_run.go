@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/bitnet-go/bitnet/model"
+	"github.com/bitnet-go/bitnet/model/loader"
 	"github.com/bitnet-go/bitnet/tokenizer"
 )
 
@@ -17,8 +18,8 @@ func runDefault(ctx context.Context, args []string, io stdio) error {
 		sampler      model.SamplerOptions
 		showVersion  bool
 	)
-	fs.StringVar(&path, "m", "", "model file (GGUF)")
-	fs.StringVar(&path, "model", "", "model file (GGUF)")
+	fs.StringVar(&path, "m", "", "model: GGUF file, Hugging Face directory or downloaded name")
+	fs.StringVar(&path, "model", "", "model: GGUF file, Hugging Face directory or downloaded name")
 	fs.StringVar(&prompt, "p", "", "prompt to complete")
 	fs.StringVar(&prompt, "prompt", "", "prompt to complete")
 	fs.IntVar(&n, "n", 128, "maximum tokens to generate")
@@ -47,14 +48,14 @@ func runDefault(ctx context.Context, args []string, io stdio) error {
 	if path == "" || prompt == "" {
 		return usagef("give a model with -m FILE and a prompt with -p TEXT")
 	}
-	m, err := model.Load(path, model.Options{Threads: threads})
+	l, err := loader.Load(path, model.Options{Threads: threads})
 	if err != nil {
 		return err
 	}
-	defer m.Close()
-	tok, err := tokenizer.FromGGUF(m.File)
-	if err != nil {
-		return fmt.Errorf("tokenizer of %s: %w", path, err)
+	defer l.Close()
+	m, tok := l.Model, l.Tokenizer
+	if tok == nil {
+		return l.TokenizerErr
 	}
 	ids := tok.Encode(prompt, tokenizer.EncodeOptions{AddBOS: tok.AddBOSByDefault()})
 	dec := tok.NewStreamDecoder()

@@ -45,7 +45,8 @@ type command struct {
 // commands is the subcommand table; with no subcommand bitnet chats or
 // answers a one-shot prompt (see cmd_run.go).
 var commands = map[string]command{
-	"info":     {"describe a GGUF model file", runInfo},
+	"convert":  {"convert a Hugging Face model directory to GGUF", runConvert},
+	"info":     {"describe a model: GGUF file or Hugging Face directory", runInfo},
 	"logits":   {"write teacher-forced logits of token ids as float32", runLogits},
 	"pull":     {"download a model from the Hugging Face hub", runPull},
 	"list":     {"list downloaded models", runList},
