@@ -32,8 +32,9 @@ type Pool struct {
 
 	// Preallocated task values for the pool's own operations, so that
 	// passing them as a Task does not allocate.
-	mmI8  matMulI8Task
-	mmF32 matMulF32Task
+	mmI8      matMulI8Task
+	mmF32     matMulF32Task
+	mmInt8Row matMulInt8RowTask
 }
 
 // NewPool starts a pool with the given number of threads; threads <= 0 means

@@ -344,3 +344,71 @@ func TestUniformScale(t *testing.T) {
 		t.Errorf("I2_S: uniformScale = %v, %v; want the tensor scale %v", d, ok, i2s.Scale())
 	}
 }
+
+// floatSets returns the float kernel sets this CPU can run, by type.
+func floatSets() map[Type]*floatKernels {
+	if !hasAVX2 {
+		return nil
+	}
+	return map[Type]*floatKernels{F32: &f32AVX2, F16: &f16AVX2, BF16: &bf16AVX2, Q8_0: &q8AVX2}
+}
+
+// TestFloatKernels compares the float tile kernels with the scalar oracle on
+// every unrolled-loop remainder (row lengths around multiples of 8 and 32),
+// every token remainder and partial tiles.
+func TestFloatKernels(t *testing.T) {
+	rng := newRand(43)
+	for typ, k := range floatSets() {
+		colsList := []int{1, 7, 8, 9, 24, 31, 32, 33, 40, 100, 257}
+		if typ == Q8_0 {
+			colsList = []int{32, 64, 96, 128, 160, 320}
+		}
+		for _, cols := range colsList {
+			for _, rows := range []int{1, 3, 4, 5, 9} {
+				m := randomMatrix(t, rng, typ, rows, cols, ordinaryScales)
+				for _, tokens := range []int{1, 2, 3, 4, 7} {
+					x := randomActivations(rng, tokens, cols, false)
+					want, mag := refMatMulF32(m, x, tokens)
+					dst := make([]float32, tokens*rows+1)
+					fillSentinel(dst)
+					k.matMul(dst, m, x, tokens, 1, rows)
+					checkRange(t, fmt.Sprintf("%v %dx%d", typ, rows, cols), dst, rows, tokens, 1, rows)
+					k.matMul(dst, m, x, tokens, 0, 1)
+					checkProduct(t, fmt.Sprintf("%v avx2 %dx%d, %d tokens", typ, rows, cols, tokens), dst, want, mag,
+						func(mag float64) float64 { return tolF32(cols, mag) })
+				}
+			}
+		}
+	}
+}
+
+// TestInt8RowKernel compares the dispatched Int8RowMatrix product with the
+// scalar oracle.
+func TestInt8RowKernel(t *testing.T) {
+	rng := newRand(44)
+	p := NewPool(2)
+	defer p.Close()
+	for _, cols := range []int{1, 8, 31, 64, 300} {
+		for _, rows := range []int{1, 4, 6, 13} {
+			m := NewInt8RowMatrix(p, randomMatrix(t, rng, F16, rows, cols, ordinaryScales))
+			for _, tokens := range []int{1, 2, 3, 5} {
+				x := randomActivations(rng, tokens, cols, false)
+				want := make([]float32, tokens*rows)
+				matMulInt8RowGeneric(want, m, x, tokens, 0, rows)
+				got := make([]float32, tokens*rows)
+				matMulInt8Row(got, m, x, tokens, 0, rows)
+				for i := range want {
+					var mag float64
+					r, tk := i%rows, i/rows
+					for k, q := range m.Row(r) {
+						mag += math.Abs(float64(q) * float64(x[tk*cols+k]))
+					}
+					mag /= float64(m.Scale(r))
+					if e := math.Abs(float64(got[i] - want[i])); e > 2*tolF32(cols, mag) {
+						t.Errorf("%dx%d, %d tokens: output %d = %v, want %v", rows, cols, tokens, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}
