@@ -1,0 +1,25 @@
+// Package models holds the small BitNet b1.58 model embedded in the bitnet
+// binary, so that the program answers on a fresh machine with nothing
+// downloaded, and its model card.
+//
+// The model is trained by `bitnet train` on TinyStories (see the trainer's
+// issue); until it is committed here, Default reports that no model is
+// embedded and bitnet asks for one with -m or `bitnet pull`.
+package models
+
+// Default returns the embedded default model as the bytes of a GGUF file and
+// its display name. ok is false when the binary carries no model. The bytes
+// are read-only: they live in the binary's data and must not be modified.
+func Default() (data []byte, name string, ok bool) {
+	if len(embedded) == 0 {
+		return nil, "", false
+	}
+	return embedded, embeddedName, true
+}
+
+// embedded and embeddedName are set by the file that embeds the model with
+// go:embed; they stay empty until the trained model ships.
+var (
+	embedded     []byte
+	embeddedName string
+)
