@@ -89,19 +89,34 @@ func (l *latentRows) row(r int, dst []int8) error {
 	if err := l.decode(r); err != nil {
 		return err
 	}
-	g := float64(l.gamma)
+	// round(v/gamma) clamped to [-1, 1] is the sign of v when |v| > gamma/2
+	// and 0 otherwise (a half rounds to even, which is 0).
+	// Written without branches, which random weights would mispredict.
+	half := float64(l.gamma) / 2
 	for c, v := range l.buf {
-		dst[c] = int8(max(-1, min(1, math.RoundToEven(float64(v)/g))))
+		var pos, neg int8
+		if float64(v) > half {
+			pos = 1
+		}
+		if float64(v) < -half {
+			neg = 1
+		}
+		dst[c] = pos - neg
 	}
 	return nil
 }
 
 // encodeTernary encodes a rows x cols matrix of ternary values times gamma
-// as typ: I2_S (codes plus one f32 scale) or TQ2_0/TQ1_0 (a fp16 scale per
-// block of 256, which is gamma for every block holding a non-zero value).
+// as typ: I2_S (codes plus one f32 scale) or TQ2_0/TQ1_0 (an fp16 scale per
+// block of 256, gamma for every block holding a non-zero value and 0 for
+// the others). The bytes are those kernels.Encode writes for the values
+// ternary × gamma, produced from the ternary values directly.
 func encodeTernary(typ kernels.Type, src tritRows, rows, cols int, gamma float32) ([]byte, error) {
 	if g := float64(gamma); !(g > 0) || math.IsInf(g, 0) {
 		return nil, fmt.Errorf("scale %v is not a positive finite number", gamma)
+	}
+	if !typ.Ternary() {
+		return nil, fmt.Errorf("%v is not a ternary type", typ)
 	}
 	rowBytes, err := typ.RowBytes(cols)
 	if err != nil {
@@ -111,16 +126,9 @@ func encodeTernary(typ kernels.Type, src tritRows, rows, cols int, gamma float32
 	if err != nil {
 		return nil, err
 	}
-	var f []float32
-	switch typ {
-	case kernels.I2_S:
-	case kernels.TQ2_0, kernels.TQ1_0:
-		if h := kernels.F16ToF32(kernels.F32ToF16(gamma)); h == 0 || math.IsInf(float64(h), 0) {
-			return nil, fmt.Errorf("scale %g cannot be stored as the fp16 block scale of %v", gamma, typ)
-		}
-		f = make([]float32, cols)
-	default:
-		return nil, fmt.Errorf("%v is not a ternary type", typ)
+	d := kernels.F32ToF16(gamma)
+	if h := kernels.F16ToF32(d); typ != kernels.I2_S && (h == 0 || math.IsInf(float64(h), 0)) {
+		return nil, fmt.Errorf("scale %g cannot be stored as the fp16 block scale of %v", gamma, typ)
 	}
 	out := make([]byte, size)
 	trits := make([]int8, cols)
@@ -133,11 +141,9 @@ func encodeTernary(typ kernels.Type, src tritRows, rows, cols int, gamma float32
 		case kernels.I2_S:
 			packI2SRow(dst, trits)
 		case kernels.TQ2_0:
-			scaleTrits(f, trits, gamma)
-			kernels.QuantizeTQ2_0(dst, f)
+			packTQ2Row(dst, trits, d)
 		case kernels.TQ1_0:
-			scaleTrits(f, trits, gamma)
-			kernels.QuantizeTQ1_0(dst, f)
+			packTQ1Row(dst, trits, d)
 		}
 	}
 	if typ == kernels.I2_S {
@@ -149,17 +155,70 @@ func encodeTernary(typ kernels.Type, src tritRows, rows, cols int, gamma float32
 // packI2SRow stores a row of ternary values as I2_S codes (value + 1): in
 // each block of 128, element j sits in byte j%32 at shift 6 - 2*(j/32).
 func packI2SRow(dst []byte, trits []int8) {
-	clear(dst)
-	for i, t := range trits {
-		blk, j := i/kernels.I2SBlock, i%kernels.I2SBlock
-		dst[blk*32+j%32] |= byte(t+1) << (6 - 2*(j/32))
+	for b := 0; b < len(trits)/kernels.I2SBlock; b++ {
+		t := trits[b*kernels.I2SBlock:]
+		o := dst[b*32 : b*32+32]
+		for m := range o {
+			o[m] = byte(t[m]+1)<<6 | byte(t[32+m]+1)<<4 | byte(t[64+m]+1)<<2 | byte(t[96+m]+1)
+		}
 	}
 }
 
-func scaleTrits(dst []float32, trits []int8, gamma float32) {
-	for i, t := range trits {
-		dst[i] = float32(t) * gamma
+// packTQ2Row stores a row as TQ2_0 blocks (DESIGN.md §5): element
+// j*128 + l*32 + m in bits 2l of qs[j*32+m], then the fp16 scale, which
+// llama.cpp's quantiser sets to the block's absmax (0 for an all-zero block).
+func packTQ2Row(dst []byte, trits []int8, d uint16) {
+	for b := 0; b < len(trits)/kernels.QK_K; b++ {
+		t := trits[b*kernels.QK_K:]
+		blk := dst[b*66 : (b+1)*66]
+		for j := 0; j < 2; j++ {
+			for m := 0; m < 32; m++ {
+				x := t[j*128+m:]
+				blk[j*32+m] = byte(x[0]+1) | byte(x[32]+1)<<2 | byte(x[64]+1)<<4 | byte(x[96]+1)<<6
+			}
+		}
+		binary.LittleEndian.PutUint16(blk[64:], blockScale(t[:kernels.QK_K], d))
 	}
+}
+
+// packTQ1Row stores a row as TQ1_0 blocks (DESIGN.md §5): five base-3 digits
+// (value + 1, first most significant) per byte as ceil(v*256/243), for
+// elements m+32n, then 160+m+16n, then 240+j+4n (four digits).
+func packTQ1Row(dst []byte, trits []int8, d uint16) {
+	digits := func(t []int8, stride, n int) byte {
+		var q uint16
+		for i := 0; i < 5; i++ {
+			q *= 3
+			if i < n {
+				q += uint16(t[i*stride] + 1)
+			}
+		}
+		return byte((q*256 + 242) / 243)
+	}
+	for b := 0; b < len(trits)/kernels.QK_K; b++ {
+		t := trits[b*kernels.QK_K : (b+1)*kernels.QK_K]
+		blk := dst[b*54 : (b+1)*54]
+		for m := 0; m < 32; m++ {
+			blk[m] = digits(t[m:], 32, 5)
+		}
+		for m := 0; m < 16; m++ {
+			blk[32+m] = digits(t[160+m:], 16, 5)
+		}
+		for j := 0; j < 4; j++ {
+			blk[48+j] = digits(t[240+j:], 4, 4)
+		}
+		binary.LittleEndian.PutUint16(blk[52:], blockScale(t, d))
+	}
+}
+
+// blockScale is d for a block holding a non-zero value, 0 otherwise.
+func blockScale(t []int8, d uint16) uint16 {
+	for _, v := range t {
+		if v != 0 {
+			return d
+		}
+	}
+	return 0
 }
 
 // packedGamma reads a packed projection's weight_scale and returns the
