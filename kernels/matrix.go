@@ -60,6 +60,10 @@ func (m *Matrix) Row(r int) []byte {
 	return m.data[r*m.rowBytes : (r+1)*m.rowBytes]
 }
 
+// Data returns the encoded bytes of all rows (for I2_S without the trailer),
+// in place: they must not be modified.
+func (m *Matrix) Data() []byte { return m.data }
+
 // Scale returns the per-tensor scale of an I2_S matrix, 1 for other types.
 func (m *Matrix) Scale() float32 { return m.scale }
 

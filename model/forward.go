@@ -211,7 +211,7 @@ func (s *Session) forwardBatch(ctx context.Context, tokens []int, dst []float32)
 	}
 	xn := s.xn[:rows*hidden]
 	rmsNormRows(xn, x[(n-rows)*hidden:], w.OutputNorm, c.RMSEps, hidden)
-	m.pool.MatMulF32(dst, w.Output, xn, rows)
+	m.lmHead(dst, xn, rows)
 	return nil
 }
 

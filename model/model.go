@@ -61,6 +61,11 @@ type Options struct {
 	// BatchSize is the largest number of prompt tokens evaluated in one pass
 	// over the weights; 0 means 64.
 	BatchSize int
+	// Int8Head re-encodes a float (F32, F16 or BF16) lm head at load to int8
+	// with one scale per row, so that each generated token reads half an F16
+	// head's bytes; the logits move slightly (see head.go). Off by default:
+	// the engine then computes with the file's own weights.
+	Int8Head bool
 }
 
 // DefaultBatchSize is the prompt batch size when Options.BatchSize is 0.
@@ -75,9 +80,10 @@ type Model struct {
 	// sources); its metadata holds the tokenizer.
 	File *gguf.File
 
-	opts Options
-	pool *kernels.Pool
-	rope *kernels.RoPE
+	opts  Options
+	pool  *kernels.Pool
+	rope  *kernels.RoPE
+	head8 *kernels.Int8RowMatrix // the re-encoded lm head (Options.Int8Head), or nil
 }
 
 // Load opens a GGUF model file.
@@ -135,13 +141,17 @@ func New(cfg Config, w *Weights, opts Options) (*Model, error) {
 	default:
 		return nil, fmt.Errorf("unknown activation mode %d", opts.Activations)
 	}
-	return &Model{
+	m := &Model{
 		Config:  cfg,
 		Weights: w,
 		opts:    opts,
 		pool:    kernels.NewPool(opts.Threads),
 		rope:    kernels.NewRoPE(cfg.RopeStyle, cfg.HeadDim, cfg.RopeDims, cfg.RopeTheta),
-	}, nil
+	}
+	if opts.Int8Head {
+		m.quantizeHead()
+	}
+	return m, nil
 }
 
 // Options returns the options the model runs with, defaults filled in.
@@ -166,6 +176,9 @@ func (m *Model) WeightBytes() int64 {
 		for _, lin := range []*Linear{&ly.Q, &ly.K, &ly.V, &ly.O, &ly.Gate, &ly.Up, &ly.Down} {
 			n += int64(lin.W.Bytes())
 		}
+	}
+	if m.head8 != nil {
+		return n + int64(m.head8.Bytes())
 	}
 	return n + int64(m.Weights.Output.Bytes())
 }

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"os"
 	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // mapFile memory-maps path read-only. The returned function unmaps it.
@@ -33,5 +36,22 @@ func mapFile(path string) ([]byte, func() error, error) {
 	if err != nil {
 		return readWhole(path)
 	}
-	return data, func() error { return syscall.Munmap(data) }, nil
+	mappings.add(data)
+	return data, func() error {
+		mappings.remove(data)
+		return syscall.Munmap(data)
+	}, nil
+}
+
+// release drops the whole pages of b, which lies in a mapping, from the
+// process's resident set.
+func release(b []byte) error {
+	page := uintptr(syscall.Getpagesize())
+	start := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	lo := (start + page - 1) &^ (page - 1)
+	hi := (start + uintptr(len(b))) &^ (page - 1)
+	if hi <= lo {
+		return nil
+	}
+	return unix.Madvise(b[lo-start:hi-start], unix.MADV_DONTNEED)
 }
