@@ -68,24 +68,19 @@ func Load(dir string, opts model.Options, hopts Options) (*Model, error) {
 // Tokenizer files of a model directory, in the order LoadTokenizer tries
 // them.
 const (
-	TokenizerJSON  = "tokenizer.json"
-	TokenizerModel = "tokenizer.model"
+	TokenizerJSON  = tokenizer.HFTokenizerJSON
+	TokenizerModel = tokenizer.HFTokenizerModel
 )
 
 // ErrNoTokenizer is returned by LoadTokenizer for a directory with neither
 // tokenizer file.
-var ErrNoTokenizer = errors.New("no tokenizer.json or tokenizer.model")
+var ErrNoTokenizer = tokenizer.ErrNoTokenizer
 
-// LoadTokenizer loads the tokenizer of a model directory: tokenizer.json
-// when present, otherwise the SentencePiece tokenizer.model.
+// LoadTokenizer loads the tokenizer of a model directory (tokenizer.json,
+// else tokenizer.model) with the chat template, BOS setting and stop tokens
+// of its tokenizer_config.json and generation_config.json.
 func LoadTokenizer(dir string) (*tokenizer.Tokenizer, error) {
-	if p := filepath.Join(dir, TokenizerJSON); exists(p) {
-		return tokenizer.FromJSON(p)
-	}
-	if p := filepath.Join(dir, TokenizerModel); exists(p) {
-		return tokenizer.FromSentencePiece(p)
-	}
-	return nil, fmt.Errorf("%w in %s", ErrNoTokenizer, dir)
+	return tokenizer.FromHFDir(dir)
 }
 
 // IsModelDir reports whether dir looks like a Hugging Face model directory:
