@@ -45,6 +45,7 @@ type command struct {
 // commands is the subcommand table; with no subcommand bitnet chats or
 // answers a one-shot prompt (see cmd_run.go).
 var commands = map[string]command{
+	"bench":    {"measure prompt and generation speed, like llama-bench", runBench},
 	"convert":  {"convert a Hugging Face model directory to GGUF", runConvert},
 	"info":     {"describe a model: GGUF file or Hugging Face directory", runInfo},
 	"logits":   {"write teacher-forced logits of token ids as float32", runLogits},
