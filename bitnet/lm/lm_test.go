@@ -1,0 +1,206 @@
+package lm
+
+import (
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/bitnet-go/bitnet/bitnet"
+	"github.com/bitnet-go/bitnet/kernels"
+	"github.com/bitnet-go/bitnet/model"
+	"github.com/bitnet-go/bitnet/tokenizer"
+)
+
+// sharedDir returns ../shared relative to the repository root, skipping the
+// test when it is absent.
+func sharedDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod above the test directory")
+		}
+		dir = parent
+	}
+	shared := filepath.Join(dir, "..", "shared")
+	if _, err := os.Stat(shared); err != nil {
+		t.Skipf("shared data folder %s is absent: %v", shared, err)
+	}
+	return shared
+}
+
+// smallText returns the first n bytes of the TinyStories training head, cut
+// at a story separator.
+func smallText(t testing.TB, n int) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(sharedDir(t), "corpora", "tinystories", "tinystories_train_head_2MiB.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b[:min(n, len(b))])
+	if i := strings.LastIndex(s, DefaultEOS); i > 0 {
+		s = s[:i+len(DefaultEOS)]
+	}
+	return s
+}
+
+var (
+	microOnce sync.Once
+	microTok  *tokenizer.Tokenizer
+	microErr  error
+)
+
+// microTokenizer is a 320-token vocabulary trained once on 40 KB of
+// TinyStories.
+func microTokenizer(t testing.TB) *tokenizer.Tokenizer {
+	t.Helper()
+	text := smallText(t, 40_000)
+	microOnce.Do(func() {
+		microTok, microErr = tokenizer.TrainByteBPE([]string{text}, tokenizer.TrainOptions{VocabSize: 320, EOS: DefaultEOS})
+	})
+	if microErr != nil {
+		t.Fatal(microErr)
+	}
+	return microTok
+}
+
+// microConfig is a model small enough to train in seconds; its widths are
+// multiples of 128 so that it exports as I2_S.
+func microConfig(vocab int) Config {
+	return Config{Vocab: vocab, Dim: 128, Layers: 2, Heads: 4, KVHeads: 2, FFN: 256, Context: 32, Activation: bitnet.ReLU2}
+}
+
+// trainMicro trains the micro model on the small text for steps steps and
+// returns the state, the corpus, the loss of the first step and the mean
+// loss of the last 20 steps.
+func trainMicro(t *testing.T, steps int) (*State, *Corpus, float64, float64) {
+	t.Helper()
+	tok := microTokenizer(t)
+	corpus := Tokenize(tok, []string{smallText(t, 40_000)})
+	o := DefaultOptions(steps)
+	o.Batch, o.LR, o.Seed = 8, 3e-3, 7
+	s, err := NewState(microConfig(tok.VocabSize()), tok, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log strings.Builder
+	tr, err := NewTrainer(s, corpus, nil, RunOptions{Threads: 2, Log: &log, LogEvery: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := -1.0
+	var last float64
+	tr.pool = kernels.NewPool(2)
+	defer tr.pool.Close()
+	for s.Step < steps {
+		if err := tr.step(); err != nil {
+			t.Fatal(err)
+		}
+		if first < 0 {
+			first = tr.intervalLoss
+		}
+		if s.Step%20 == 0 {
+			last = tr.intervalLoss / float64(tr.intervalSteps)
+			tr.intervalLoss, tr.intervalSteps = 0, 0
+		}
+	}
+	return s, corpus, first, last
+}
+
+// A micro model trained for 300 steps on 40 KB of stories: the mean loss
+// of the last 20 steps must be at least 2.5 nats below the first step's
+// (about ln 320 = 5.8), then the exported file must give the same
+// logits in the engine as the trainer's inference-mode forward.
+func TestTrainExportMatchesEngine(t *testing.T) {
+	const steps, minDrop = 300, 2.5
+	s, corpus, first, last := trainMicro(t, steps)
+	t.Logf("training loss %.3f -> %.3f over %d steps", first, last, steps)
+	if first-last < minDrop {
+		t.Fatalf("training loss fell from %.3f to %.3f, less than %v nats", first, last, minDrop)
+	}
+
+	path := filepath.Join(t.TempDir(), "micro.gguf")
+	if err := Export(path, s.Model, s.Tokenizer, ExportOptions{Embeddings: kernels.F32, Name: "micro"}); err != nil {
+		t.Fatal(err)
+	}
+	eng, err := model.Load(path, model.Options{Threads: 2, BatchSize: 16, ContextLength: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	if eng.Config.Arch != "bitnet-b1.58" || eng.Config.Activation != model.ReLU2 {
+		t.Fatalf("engine sees arch %s with %v", eng.Config.Arch, eng.Config.Activation)
+	}
+	seq := make([]int, 40) // longer than the training context, over several engine batches
+	for i := range seq {
+		seq[i] = int(corpus.Tokens[1000+i])
+	}
+	seq[0] = s.Tokenizer.BOS()
+	vocab := s.Model.Config.Vocab
+	got := make([]float32, len(seq)*vocab)
+	if err := eng.NewSession().Forward(context.Background(), seq, got); err != nil {
+		t.Fatal(err)
+	}
+	pool := kernels.NewPool(2)
+	defer pool.Close()
+	want := s.Model.Logits(pool, seq)
+	// Everything before the output head is the same arithmetic; the head
+	// is a float32 dot product of Dim=128 terms summed in another order,
+	// which moves a logit by a few ulps of the largest term.
+	var worst, scale float64
+	for i := range want {
+		worst = math.Max(worst, math.Abs(float64(got[i])-float64(want[i])))
+		scale = math.Max(scale, math.Abs(float64(want[i])))
+	}
+	t.Logf("max |engine - trainer| = %.3g, max |logit| = %.3g", worst, scale)
+	if worst > 1e-5*scale {
+		t.Fatalf("engine logits differ from the trainer's by %g (logits up to %g)", worst, scale)
+	}
+
+	// The trainer's validation scores held-out text as the engine's
+	// Perplexity does (same chunks, BOS, scored half). The trainer batches
+	// attention differently, which can flip the rounding of an int8
+	// activation, so the two agree closely but not to the bit.
+	held := Tokenize(s.Tokenizer, []string{heldOutText(t, 6_000)})
+	ev, err := s.Model.Evaluate(context.Background(), pool, held, 32, 0, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := eng.Perplexity(context.Background(), toInts(held.Tokens), model.PerplexityOptions{Context: 32, BOS: held.BOS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("held-out: trainer loss %.6f (%d chunks, %d tokens), engine %.6f (%d chunks, %d tokens)", ev.Loss, ev.Chunks, ev.Tokens, res.NLL, res.Chunks, res.Tokens)
+	if ev.Chunks != res.Chunks || ev.Tokens != res.Tokens || math.Abs(ev.Loss-res.NLL) > 1e-4*res.NLL {
+		t.Fatalf("trainer validation %+v, engine perplexity %+v", ev, res)
+	}
+}
+
+// heldOutText returns the first n bytes of the TinyStories validation file.
+func heldOutText(t testing.TB, n int) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(sharedDir(t), "corpora", "tinystories", "tinystories_valid_first1000.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b[:min(n, len(b))])
+}
+
+func toInts(x []int32) []int {
+	out := make([]int, len(x))
+	for i, v := range x {
+		out[i] = int(v)
+	}
+	return out
+}
