@@ -45,14 +45,16 @@ type command struct {
 // commands is the subcommand table; with no subcommand bitnet chats or
 // answers a one-shot prompt (see cmd_run.go).
 var commands = map[string]command{
-	"bench":    {"measure prompt and generation speed, like llama-bench", runBench},
-	"convert":  {"convert a Hugging Face model directory to GGUF", runConvert},
-	"info":     {"describe a model: GGUF file or Hugging Face directory", runInfo},
-	"logits":   {"write teacher-forced logits of token ids as float32", runLogits},
-	"pull":     {"download a model from the Hugging Face hub", runPull},
-	"list":     {"list downloaded models", runList},
-	"rm":       {"remove a downloaded model", runRm},
-	"tokenize": {"show the token ids of a text", runTokenize},
+	"bench":      {"measure prompt and generation speed, like llama-bench", runBench},
+	"convert":    {"convert a Hugging Face model directory to GGUF", runConvert},
+	"info":       {"describe a model: GGUF file or Hugging Face directory", runInfo},
+	"logits":     {"write teacher-forced logits of token ids as float32", runLogits},
+	"perplexity": {"measure a model's perplexity on a text file (llama-perplexity's method)", runPerplexity},
+	"pull":       {"download a model from the Hugging Face hub", runPull},
+	"list":       {"list downloaded models", runList},
+	"rm":         {"remove a downloaded model", runRm},
+	"tokenize":   {"show the token ids of a text", runTokenize},
+	"train":      {"train a small BitNet b1.58 model on text files and export it", runTrain},
 }
 
 func main() {
