@@ -215,17 +215,27 @@ func TestTernaryTileKernels(t *testing.T) {
 							for t0 := 0; t0+nt <= a.Rows; t0 += 3 {
 								// Rows 2, 3, 4, 4: a partial tile repeats its last row.
 								w0, w1, w2, w3 := tileRowPointers(c.m, 2, 5, 0)
-								var out [tileRows * 8]int32
-								ternaryTotalTile(set.k.id, nt, w0, w1, w2, w3, &a.Q[t0*cols], uintptr(cols), uintptr(nblk), &out[0])
+								var scratch [tileRows * 8]int32
+								out := make([]float32, nt*5) // rows of 5 floats: checks the stride
+								ternaryTotalTile(set.k.id, nt, w0, w1, w2, w3, &a.Q[t0*cols], uintptr(cols), uintptr(nblk), &scratch[0],
+									&a.Sum[t0], &a.Scale[t0], 0.375, &out[0], 5*4)
 								for r := 0; r < tileRows; r++ {
 									for tk := 0; tk < nt; tk++ {
 										var want int32
 										for _, d := range dots[t0+tk][min(2+r, 4)] {
 											want += d
 										}
-										if got := out[r*nt+tk] - a.Sum[t0+tk]; got != want {
+										if got := scratch[tk*tileRows+r] - a.Sum[t0+tk]; got != want {
 											t.Fatalf("%s: total kernel for %d tokens, row %d token %d: %d, want %d", name, nt, r, t0+tk, got, want)
 										}
+										if got, want := out[tk*5+r], float32(want)*0.375/a.Scale[t0+tk]; math.Float32bits(got) != math.Float32bits(want) {
+											t.Fatalf("%s: total kernel for %d tokens, row %d token %d: output %v, want %v", name, nt, r, t0+tk, got, want)
+										}
+									}
+								}
+								for tk := 0; tk < nt; tk++ {
+									if v := out[tk*5+4]; v != 0 {
+										t.Fatalf("%s: total kernel wrote %v between output rows", name, v)
 									}
 								}
 							}
@@ -239,7 +249,7 @@ func TestTernaryTileKernels(t *testing.T) {
 									for r := 0; r < tileRows; r++ {
 										for tk := 0; tk < nt; tk++ {
 											want := dots[t0+tk][min(1+r, 3)][b]
-											if got := out[(b*tileRows+r)*nt+tk]; got != want {
+											if got := out[(b*nt+tk)*tileRows+r]; got != want {
 												t.Fatalf("%s: blocks kernel for %d tokens, block %d row %d token %d: %d, want %d", name, nt, b, r, t0+tk, got, want)
 											}
 										}
@@ -408,6 +418,82 @@ func TestInt8RowKernel(t *testing.T) {
 						t.Errorf("%dx%d, %d tokens: output %d = %v, want %v", rows, cols, tokens, i, got[i], want[i])
 					}
 				}
+			}
+		}
+	}
+}
+
+// TestQuantizeRowI8AVX2 checks the vector quantiser against the scalar
+// oracle bit for bit: every length up to 100 (all remainders of 8 and 32),
+// and rows with ties at .5, extremes, subnormals, zeros, infinities and NaN.
+func TestQuantizeRowI8AVX2(t *testing.T) {
+	if !hasAVX2 {
+		t.Skip("no AVX2")
+	}
+	rng := newRand(45)
+	kinds := []func(i int) float32{
+		func(int) float32 { return float32(rng.NormFloat64()) },
+		func(i int) float32 { return float32(i%17-8) * 0.5 }, // many exact .5 products
+		func(int) float32 { return 0 },
+		func(int) float32 { return float32(rng.NormFloat64()) * 1e-40 }, // subnormal
+		func(int) float32 { return float32(rng.NormFloat64()) * 3e38 },
+		func(i int) float32 { return [2]float32{math.MaxFloat32, -math.MaxFloat32}[i%2] },
+	}
+	for n := 0; n <= 100; n++ {
+		for k, kind := range kinds {
+			for _, special := range []float32{0, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN())} {
+				x := make([]float32, n)
+				for i := range x {
+					x[i] = kind(i)
+				}
+				if special != 0 && n > 0 {
+					x[rng.IntN(n)] = special
+				}
+				want := make([]int8, n)
+				got := make([]int8, n)
+				ws, wsum := quantizeRowI8Generic(want, x)
+				gs, gsum := quantizeRowI8AVX2(got, x)
+				same := math.Float32bits(ws) == math.Float32bits(gs) || (math.IsNaN(float64(ws)) && math.IsNaN(float64(gs)))
+				if !same || wsum != gsum || string(int8Bytes(got)) != string(int8Bytes(want)) {
+					t.Fatalf("n %d kind %d special %v: got scale %v sum %d q %v; want %v %d %v", n, k, special, gs, gsum, got, ws, wsum, want)
+				}
+			}
+		}
+	}
+}
+
+// TestVectorKernels compares the vector kernels with their scalar oracles on
+// every length up to 80.
+func TestVectorKernels(t *testing.T) {
+	rng := newRand(46)
+	for n := 0; n <= 80; n++ {
+		a, b := make([]float32, n), make([]float32, n)
+		var mag float64
+		for i := range a {
+			a[i], b[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
+			mag += math.Abs(float64(a[i]) * float64(b[i]))
+		}
+		if got, want := dot(a, b), dotGeneric(a, b); math.Abs(float64(got-want)) > 2*tolF32(n, mag) {
+			t.Errorf("dot of %d: %v, want %v", n, got, want)
+		}
+		y1, y2 := append([]float32(nil), b...), append([]float32(nil), b...)
+		addScaled(y1, 0.7, a)
+		addScaledGeneric(y2, 0.7, a)
+		for i := range y1 {
+			// FMA rounds once where the scalar code rounds twice.
+			if math.Abs(float64(y1[i]-y2[i])) > 2*u*(math.Abs(float64(y2[i]))+math.Abs(0.7*float64(a[i]))) {
+				t.Errorf("addScaled of %d at %d: %v, want %v", n, i, y1[i], y2[i])
+			}
+		}
+		if got, want := sumSquares(a), sumSquaresGeneric(a); math.Abs(got-want) > 1e-12*want {
+			t.Errorf("sumSquares of %d: %v, want %v", n, got, want)
+		}
+		d1, d2 := make([]float32, n), make([]float32, n)
+		scaleMul(d1, a, 1.3, b)
+		scaleMulGeneric(d2, a, 1.3, b)
+		for i := range d1 {
+			if math.Float32bits(d1[i]) != math.Float32bits(d2[i]) {
+				t.Errorf("scaleMul of %d at %d: %v, want %v", n, i, d1[i], d2[i])
 			}
 		}
 	}

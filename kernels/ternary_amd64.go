@@ -25,8 +25,8 @@ package kernels
 // results go.
 type ternaryKernels struct {
 	id int
-	// maxTotal is the most tokens a total kernel handles; it returns per row
-	// and token the sum over all blocks of code x activation.
+	// maxTotal is the most tokens a total kernel handles; it writes the
+	// outputs of a matrix whose blocks share one scale.
 	maxTotal int
 	// maxBlocks is the most tokens a blocks kernel handles; it returns per
 	// block, row and token the ternary dot product. Zero when the format has
@@ -79,20 +79,25 @@ func (k *ternaryKernels) matMul(dst []float32, m *Matrix, a *QuantizedRows, lo, 
 	cols := a.Cols
 	nblk := uintptr(m.Cols / m.Type.BlockElems())
 	maxT := k.maxTotal
-	var out [tileRows * 8]int32
+	var scratch [tileRows * 8]int32
+	var part [tileRows * 8]float32
 	for r0 := lo; r0 < hi; r0 += tileRows {
 		nr := min(tileRows, hi-r0)
 		w0, w1, w2, w3 := tileRowPointers(m, r0, hi, 0)
 		for t0 := 0; t0 < a.Rows; t0 += maxT {
 			nt := min(maxT, a.Rows-t0)
-			ternaryTotalTile(k.id, nt, w0, w1, w2, w3, &a.Q[t0*cols], uintptr(cols), nblk, &out[0])
+			q, sums, scales := &a.Q[t0*cols], &a.Sum[t0], &a.Scale[t0]
+			if nr == tileRows {
+				ternaryTotalTile(k.id, nt, w0, w1, w2, w3, q, uintptr(cols), nblk, &scratch[0],
+					sums, scales, d, &dst[t0*m.Rows+r0], uintptr(4*m.Rows))
+				continue
+			}
+			// A partial tile: the kernel writes four rows, so it writes to
+			// part and the rows that exist are copied.
+			ternaryTotalTile(k.id, nt, w0, w1, w2, w3, q, uintptr(cols), nblk, &scratch[0],
+				sums, scales, d, &part[0], 4*tileRows)
 			for t := 0; t < nt; t++ {
-				sum, s := a.Sum[t0+t], a.Scale[t0+t]
-				row := dst[(t0+t)*m.Rows+r0:]
-				for r := 0; r < nr; r++ {
-					// The oracle's arithmetic for I2_S: float32(isum) * scale / s.
-					row[r] = float32(out[r*nt+t]-sum) * d / s
-				}
+				copy(dst[(t0+t)*m.Rows+r0:(t0+t)*m.Rows+r0+nr], part[t*tileRows:])
 			}
 		}
 	}
@@ -121,9 +126,9 @@ func (k *ternaryKernels) matMulBlocks(dst []float32, m *Matrix, a *QuantizedRows
 					row := m.data[(r0+r)*m.rowBytes+b0*bb:]
 					for b := 0; b < n; b++ {
 						d := F16ToF32(le16(row[b*bb+bb-2:]))
-						dots := out[(b*tileRows+r)*nt:]
+						dots := out[b*nt*tileRows+r:]
 						for t := 0; t < nt; t++ {
-							acc[r*nt+t] += d * float32(dots[t])
+							acc[r*nt+t] += d * float32(dots[t*tileRows])
 						}
 					}
 				}

@@ -4,45 +4,45 @@
 
 package kernels
 
-// tq2TotalVNNI1 is the AVX-512 VNNI TQ2_0 x int8 kernel of 4 weight rows and 1 activation rows (row totals of codes x q).
+// tq2TotalVNNI1 is the AVX-512 VNNI TQ2_0 x int8 kernel of 4 weight rows and 1 activation rows (outputs of a matrix with one scale).
 //
 //go:noescape
-func tq2TotalVNNI1(w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32)
+func tq2TotalVNNI1(w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32, sums *int32, scales *float32, d float32, dst *float32, dstride uintptr)
 
-// tq2TotalVNNI2 is the AVX-512 VNNI TQ2_0 x int8 kernel of 4 weight rows and 2 activation rows (row totals of codes x q).
+// tq2TotalVNNI2 is the AVX-512 VNNI TQ2_0 x int8 kernel of 4 weight rows and 2 activation rows (outputs of a matrix with one scale).
 //
 //go:noescape
-func tq2TotalVNNI2(w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32)
+func tq2TotalVNNI2(w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32, sums *int32, scales *float32, d float32, dst *float32, dstride uintptr)
 
-// tq2TotalVNNI3 is the AVX-512 VNNI TQ2_0 x int8 kernel of 4 weight rows and 3 activation rows (row totals of codes x q).
+// tq2TotalVNNI3 is the AVX-512 VNNI TQ2_0 x int8 kernel of 4 weight rows and 3 activation rows (outputs of a matrix with one scale).
 //
 //go:noescape
-func tq2TotalVNNI3(w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32)
+func tq2TotalVNNI3(w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32, sums *int32, scales *float32, d float32, dst *float32, dstride uintptr)
 
-// tq2TotalVNNI4 is the AVX-512 VNNI TQ2_0 x int8 kernel of 4 weight rows and 4 activation rows (row totals of codes x q).
+// tq2TotalVNNI4 is the AVX-512 VNNI TQ2_0 x int8 kernel of 4 weight rows and 4 activation rows (outputs of a matrix with one scale).
 //
 //go:noescape
-func tq2TotalVNNI4(w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32)
+func tq2TotalVNNI4(w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32, sums *int32, scales *float32, d float32, dst *float32, dstride uintptr)
 
-// tq2TotalVNNI5 is the AVX-512 VNNI TQ2_0 x int8 kernel of 4 weight rows and 5 activation rows (row totals of codes x q).
+// tq2TotalVNNI5 is the AVX-512 VNNI TQ2_0 x int8 kernel of 4 weight rows and 5 activation rows (outputs of a matrix with one scale).
 //
 //go:noescape
-func tq2TotalVNNI5(w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32)
+func tq2TotalVNNI5(w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32, sums *int32, scales *float32, d float32, dst *float32, dstride uintptr)
 
-// tq2TotalVNNI6 is the AVX-512 VNNI TQ2_0 x int8 kernel of 4 weight rows and 6 activation rows (row totals of codes x q).
+// tq2TotalVNNI6 is the AVX-512 VNNI TQ2_0 x int8 kernel of 4 weight rows and 6 activation rows (outputs of a matrix with one scale).
 //
 //go:noescape
-func tq2TotalVNNI6(w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32)
+func tq2TotalVNNI6(w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32, sums *int32, scales *float32, d float32, dst *float32, dstride uintptr)
 
-// tq2TotalAVX21 is the AVX2 TQ2_0 x int8 kernel of 4 weight rows and 1 activation rows (row totals of codes x q).
+// tq2TotalAVX21 is the AVX2 TQ2_0 x int8 kernel of 4 weight rows and 1 activation rows (outputs of a matrix with one scale).
 //
 //go:noescape
-func tq2TotalAVX21(w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32)
+func tq2TotalAVX21(w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32, sums *int32, scales *float32, d float32, dst *float32, dstride uintptr)
 
-// tq2TotalAVX22 is the AVX2 TQ2_0 x int8 kernel of 4 weight rows and 2 activation rows (row totals of codes x q).
+// tq2TotalAVX22 is the AVX2 TQ2_0 x int8 kernel of 4 weight rows and 2 activation rows (outputs of a matrix with one scale).
 //
 //go:noescape
-func tq2TotalAVX22(w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32)
+func tq2TotalAVX22(w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32, sums *int32, scales *float32, d float32, dst *float32, dstride uintptr)
 
 // tq2BlocksVNNI1 is the AVX-512 VNNI TQ2_0 x int8 kernel of 4 weight rows and 1 activation rows (ternary dot per block).
 //
@@ -69,45 +69,45 @@ func tq2BlocksVNNI4(w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *i
 //go:noescape
 func tq2BlocksAVX21(w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32)
 
-// i2sTotalVNNI1 is the AVX-512 VNNI I2_S x int8 kernel of 4 weight rows and 1 activation rows (row totals of codes x q).
+// i2sTotalVNNI1 is the AVX-512 VNNI I2_S x int8 kernel of 4 weight rows and 1 activation rows (outputs of a matrix with one scale).
 //
 //go:noescape
-func i2sTotalVNNI1(w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32)
+func i2sTotalVNNI1(w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32, sums *int32, scales *float32, d float32, dst *float32, dstride uintptr)
 
-// i2sTotalVNNI2 is the AVX-512 VNNI I2_S x int8 kernel of 4 weight rows and 2 activation rows (row totals of codes x q).
+// i2sTotalVNNI2 is the AVX-512 VNNI I2_S x int8 kernel of 4 weight rows and 2 activation rows (outputs of a matrix with one scale).
 //
 //go:noescape
-func i2sTotalVNNI2(w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32)
+func i2sTotalVNNI2(w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32, sums *int32, scales *float32, d float32, dst *float32, dstride uintptr)
 
-// i2sTotalVNNI3 is the AVX-512 VNNI I2_S x int8 kernel of 4 weight rows and 3 activation rows (row totals of codes x q).
+// i2sTotalVNNI3 is the AVX-512 VNNI I2_S x int8 kernel of 4 weight rows and 3 activation rows (outputs of a matrix with one scale).
 //
 //go:noescape
-func i2sTotalVNNI3(w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32)
+func i2sTotalVNNI3(w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32, sums *int32, scales *float32, d float32, dst *float32, dstride uintptr)
 
-// i2sTotalVNNI4 is the AVX-512 VNNI I2_S x int8 kernel of 4 weight rows and 4 activation rows (row totals of codes x q).
+// i2sTotalVNNI4 is the AVX-512 VNNI I2_S x int8 kernel of 4 weight rows and 4 activation rows (outputs of a matrix with one scale).
 //
 //go:noescape
-func i2sTotalVNNI4(w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32)
+func i2sTotalVNNI4(w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32, sums *int32, scales *float32, d float32, dst *float32, dstride uintptr)
 
-// i2sTotalVNNI5 is the AVX-512 VNNI I2_S x int8 kernel of 4 weight rows and 5 activation rows (row totals of codes x q).
+// i2sTotalVNNI5 is the AVX-512 VNNI I2_S x int8 kernel of 4 weight rows and 5 activation rows (outputs of a matrix with one scale).
 //
 //go:noescape
-func i2sTotalVNNI5(w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32)
+func i2sTotalVNNI5(w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32, sums *int32, scales *float32, d float32, dst *float32, dstride uintptr)
 
-// i2sTotalVNNI6 is the AVX-512 VNNI I2_S x int8 kernel of 4 weight rows and 6 activation rows (row totals of codes x q).
+// i2sTotalVNNI6 is the AVX-512 VNNI I2_S x int8 kernel of 4 weight rows and 6 activation rows (outputs of a matrix with one scale).
 //
 //go:noescape
-func i2sTotalVNNI6(w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32)
+func i2sTotalVNNI6(w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32, sums *int32, scales *float32, d float32, dst *float32, dstride uintptr)
 
-// i2sTotalAVX21 is the AVX2 I2_S x int8 kernel of 4 weight rows and 1 activation rows (row totals of codes x q).
+// i2sTotalAVX21 is the AVX2 I2_S x int8 kernel of 4 weight rows and 1 activation rows (outputs of a matrix with one scale).
 //
 //go:noescape
-func i2sTotalAVX21(w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32)
+func i2sTotalAVX21(w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32, sums *int32, scales *float32, d float32, dst *float32, dstride uintptr)
 
-// i2sTotalAVX22 is the AVX2 I2_S x int8 kernel of 4 weight rows and 2 activation rows (row totals of codes x q).
+// i2sTotalAVX22 is the AVX2 I2_S x int8 kernel of 4 weight rows and 2 activation rows (outputs of a matrix with one scale).
 //
 //go:noescape
-func i2sTotalAVX22(w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32)
+func i2sTotalAVX22(w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32, sums *int32, scales *float32, d float32, dst *float32, dstride uintptr)
 
 // tq2VNNI are the AVX-512 VNNI TQ2_0 kernels.
 var tq2VNNI = ternaryKernels{id: 0, maxTotal: 6, maxBlocks: 4}
@@ -122,40 +122,40 @@ var i2sVNNI = ternaryKernels{id: 2, maxTotal: 6, maxBlocks: 0}
 var i2sAVX2 = ternaryKernels{id: 3, maxTotal: 2, maxBlocks: 0}
 
 // ternaryTotalTile runs the total kernel of ternary kernel set id for nt tokens.
-func ternaryTotalTile(id, nt int, w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32) {
+func ternaryTotalTile(id, nt int, w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32, sums *int32, scales *float32, d float32, dst *float32, dstride uintptr) {
 	switch id<<4 | nt {
 	case 0<<4 | 1:
-		tq2TotalVNNI1(w0, w1, w2, w3, q, qstride, nblk, out)
+		tq2TotalVNNI1(w0, w1, w2, w3, q, qstride, nblk, out, sums, scales, d, dst, dstride)
 	case 0<<4 | 2:
-		tq2TotalVNNI2(w0, w1, w2, w3, q, qstride, nblk, out)
+		tq2TotalVNNI2(w0, w1, w2, w3, q, qstride, nblk, out, sums, scales, d, dst, dstride)
 	case 0<<4 | 3:
-		tq2TotalVNNI3(w0, w1, w2, w3, q, qstride, nblk, out)
+		tq2TotalVNNI3(w0, w1, w2, w3, q, qstride, nblk, out, sums, scales, d, dst, dstride)
 	case 0<<4 | 4:
-		tq2TotalVNNI4(w0, w1, w2, w3, q, qstride, nblk, out)
+		tq2TotalVNNI4(w0, w1, w2, w3, q, qstride, nblk, out, sums, scales, d, dst, dstride)
 	case 0<<4 | 5:
-		tq2TotalVNNI5(w0, w1, w2, w3, q, qstride, nblk, out)
+		tq2TotalVNNI5(w0, w1, w2, w3, q, qstride, nblk, out, sums, scales, d, dst, dstride)
 	case 0<<4 | 6:
-		tq2TotalVNNI6(w0, w1, w2, w3, q, qstride, nblk, out)
+		tq2TotalVNNI6(w0, w1, w2, w3, q, qstride, nblk, out, sums, scales, d, dst, dstride)
 	case 1<<4 | 1:
-		tq2TotalAVX21(w0, w1, w2, w3, q, qstride, nblk, out)
+		tq2TotalAVX21(w0, w1, w2, w3, q, qstride, nblk, out, sums, scales, d, dst, dstride)
 	case 1<<4 | 2:
-		tq2TotalAVX22(w0, w1, w2, w3, q, qstride, nblk, out)
+		tq2TotalAVX22(w0, w1, w2, w3, q, qstride, nblk, out, sums, scales, d, dst, dstride)
 	case 2<<4 | 1:
-		i2sTotalVNNI1(w0, w1, w2, w3, q, qstride, nblk, out)
+		i2sTotalVNNI1(w0, w1, w2, w3, q, qstride, nblk, out, sums, scales, d, dst, dstride)
 	case 2<<4 | 2:
-		i2sTotalVNNI2(w0, w1, w2, w3, q, qstride, nblk, out)
+		i2sTotalVNNI2(w0, w1, w2, w3, q, qstride, nblk, out, sums, scales, d, dst, dstride)
 	case 2<<4 | 3:
-		i2sTotalVNNI3(w0, w1, w2, w3, q, qstride, nblk, out)
+		i2sTotalVNNI3(w0, w1, w2, w3, q, qstride, nblk, out, sums, scales, d, dst, dstride)
 	case 2<<4 | 4:
-		i2sTotalVNNI4(w0, w1, w2, w3, q, qstride, nblk, out)
+		i2sTotalVNNI4(w0, w1, w2, w3, q, qstride, nblk, out, sums, scales, d, dst, dstride)
 	case 2<<4 | 5:
-		i2sTotalVNNI5(w0, w1, w2, w3, q, qstride, nblk, out)
+		i2sTotalVNNI5(w0, w1, w2, w3, q, qstride, nblk, out, sums, scales, d, dst, dstride)
 	case 2<<4 | 6:
-		i2sTotalVNNI6(w0, w1, w2, w3, q, qstride, nblk, out)
+		i2sTotalVNNI6(w0, w1, w2, w3, q, qstride, nblk, out, sums, scales, d, dst, dstride)
 	case 3<<4 | 1:
-		i2sTotalAVX21(w0, w1, w2, w3, q, qstride, nblk, out)
+		i2sTotalAVX21(w0, w1, w2, w3, q, qstride, nblk, out, sums, scales, d, dst, dstride)
 	case 3<<4 | 2:
-		i2sTotalAVX22(w0, w1, w2, w3, q, qstride, nblk, out)
+		i2sTotalAVX22(w0, w1, w2, w3, q, qstride, nblk, out, sums, scales, d, dst, dstride)
 	default:
 		panic("kernels: no such ternary tile kernel")
 	}

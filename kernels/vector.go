@@ -4,6 +4,11 @@ import "math"
 
 // Dot returns the float32 dot product of a and b[:len(a)].
 func Dot(a, b []float32) float32 {
+	return dot(a, b[:len(a)])
+}
+
+// dotGeneric is the scalar oracle of Dot.
+func dotGeneric(a, b []float32) float32 {
 	b = b[:len(a)]
 	var s0, s1, s2, s3 float32
 	i := 0
@@ -21,6 +26,11 @@ func Dot(a, b []float32) float32 {
 
 // AddScaled adds alpha*x to y element-wise: y[i] += alpha * x[i].
 func AddScaled(y []float32, alpha float32, x []float32) {
+	addScaled(y, alpha, x[:len(y)])
+}
+
+// addScaledGeneric is the scalar oracle of AddScaled.
+func addScaledGeneric(y []float32, alpha float32, x []float32) {
 	x = x[:len(y)]
 	for i := range y {
 		y[i] += alpha * x[i]
@@ -45,15 +55,26 @@ func Scale(x []float32, s float32) {
 // RMSNorm writes x / sqrt(mean(x^2) + eps) * weight to dst (which may be x).
 // The mean of squares is accumulated in float64.
 func RMSNorm(dst, x, weight []float32, eps float32) {
+	inv := float32(1 / math.Sqrt(sumSquares(x)/float64(len(x))+float64(eps)))
+	scaleMul(dst[:len(x)], x, inv, weight[:len(x)])
+}
+
+// sumSquaresGeneric is the scalar oracle of the sum of squares of RMSNorm.
+func sumSquaresGeneric(x []float32) float64 {
 	var ss float64
 	for _, v := range x {
 		ss += float64(v) * float64(v)
 	}
-	inv := float32(1 / math.Sqrt(ss/float64(len(x))+float64(eps)))
-	weight = weight[:len(x)]
+	return ss
+}
+
+// scaleMulGeneric is the scalar oracle of dst[i] = x[i] * s * w[i], rounded
+// after each product.
+func scaleMulGeneric(dst, x []float32, s float32, w []float32) {
+	w = w[:len(x)]
 	dst = dst[:len(x)]
 	for i, v := range x {
-		dst[i] = v * inv * weight[i]
+		dst[i] = v * s * w[i]
 	}
 }
 

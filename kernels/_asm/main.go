@@ -114,11 +114,15 @@ func writeDispatch(f *asmFile, sets []kernelSet) {
 			s.name, s.title, s.name, i, len(s.total), len(s.blocks))
 	}
 	call := func(kind string, pick func(kernelSet) []string) {
+		params, args := ternaryParams, "w0, w1, w2, w3, q, qstride, nblk, out"
+		if kind == "Total" {
+			params, args = ternaryTotalParams, args+", sums, scales, d, dst, dstride"
+		}
 		fmt.Fprintf(d, "// ternary%sTile runs the %s kernel of ternary kernel set id for nt tokens.\n", kind, strings.ToLower(kind))
-		fmt.Fprintf(d, "func ternary%sTile(id, nt int, %s) {\n\tswitch id<<4 | nt {\n", kind, ternaryParams)
+		fmt.Fprintf(d, "func ternary%sTile(id, nt int, %s) {\n\tswitch id<<4 | nt {\n", kind, params)
 		for i, s := range sets {
 			for t, k := range pick(s) {
-				fmt.Fprintf(d, "\tcase %d<<4 | %d:\n\t\t%s(w0, w1, w2, w3, q, qstride, nblk, out)\n", i, t+1, k)
+				fmt.Fprintf(d, "\tcase %d<<4 | %d:\n\t\t%s(%s)\n", i, t+1, k, args)
 			}
 		}
 		d.WriteString("\tdefault:\n\t\tpanic(\"kernels: no such ternary tile kernel\")\n\t}\n}\n\n")

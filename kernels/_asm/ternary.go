@@ -8,12 +8,15 @@ import "fmt"
 // first block to process) by T int8 activation rows (q, q+qstride, ...) over
 // nblk blocks, using the unsigned weight codes c = w+1 in {0, 1, 2}:
 //
-//	total kernels:  out[r*T+t] = sum over the nblk blocks of c[r,k]*q[t,k]
-//	blocks kernels: out[b*4*T + r*T+t] = sum over block b of (c[r,k]-1)*q[t,k]
+//	total kernels:  dst[t*dstride + r] = float32(S[r,t] - sums[t]) * d / scales[t]
+//	                with S[r,t] = sum over the nblk blocks of c[r,k]*q[t,k]
+//	                (out is scratch for the 4T integer totals)
+//	blocks kernels: out[(b*T + t)*4 + r] = sum over block b of (c[r,k]-1)*q[t,k]
 //
-// The caller subtracts sum(q) from the totals (QuantizedRows.Sum); the blocks
-// kernels subtract the block's activation sum themselves, which they compute
-// with a multiply by an all-ones code vector.
+// sum(q) comes from QuantizedRows.Sum for the totals; the blocks kernels
+// compute each block's activation sum themselves, with a multiply by an
+// all-ones code vector. Accumulators are kept token-major (four rows of a
+// token together) so that a token's four outputs are one 128-bit store.
 //
 // Both 2-bit formats store 32 consecutive code bytes per group, and shift 2s
 // of byte m of a group holds the code of element act[s]+m of the block, so
@@ -65,7 +68,38 @@ const (
 	ternArgs = 8
 )
 
-const ternaryParams = "w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32"
+// ternaryParams are the parameters of the blocks kernels; the total kernels
+// take ternaryTotalParams, which add what their epilogue needs.
+const (
+	ternaryParams      = "w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32"
+	ternaryTotalParams = ternaryParams + ", sums *int32, scales *float32, d float32, dst *float32, dstride uintptr"
+	ternTotalArgs      = ternArgs + 5
+)
+
+// totalEpilogue turns the integer totals at out (token-major: four rows per
+// token) into outputs: dst[t*dstride + r] = float32(total - sums[t]) * d /
+// scales[t], the scalar oracle's arithmetic for one scale per matrix, four
+// rows at a time.
+func totalEpilogue(f *asmFile, tokens int) {
+	f.arg("sums", 8, "AX")
+	f.arg("scales", 9, "BX")
+	f.ins("VBROADCASTSS d+80(FP), X0")
+	f.arg("dst", 11, "CX")
+	f.arg("dstride", 12, "DX")
+	for t := 0; t < tokens; t++ {
+		f.ins("VPBROADCASTD %d(AX), X1", 4*t)
+		f.ins("VMOVDQU %d(R10), X2", 16*t)
+		f.ins("VPSUBD X1, X2, X2")
+		f.ins("VCVTDQ2PS X2, X2")
+		f.ins("VMULPS X0, X2, X2")
+		f.ins("VBROADCASTSS %d(BX), X1", 4*t)
+		f.ins("VDIVPS X1, X2, X2")
+		f.ins("VMOVUPS X2, (CX)")
+		if t+1 < tokens {
+			f.ins("ADDQ DX, CX")
+		}
+	}
+}
 
 // actAddr addresses activation row t at element offset off: rows 0-2 from
 // SI, rows 3-5 from R8 = SI + 3*qstride, with DI = qstride.
@@ -193,12 +227,16 @@ func ternaryVNNI(f *asmFile, ft ternaryFormat, tokens int, blocks bool) string {
 		kind = "Blocks"
 	}
 	name := fmt.Sprintf("%s%sVNNI%d", ft.name, kind, tokens)
+	params, nargs := ternaryTotalParams, ternTotalArgs
+	if blocks {
+		params, nargs = ternaryParams, ternArgs
+	}
 	f.text(name, fmt.Sprintf("%s is the AVX-512 VNNI %s x int8 kernel of %d weight rows and %d activation rows (%s).",
-		name, ft.title, tileRows, tokens, map[bool]string{false: "row totals of codes x q", true: "ternary dot per block"}[blocks]),
-		ternaryParams, ternArgs, 0)
+		name, ft.title, tileRows, tokens, map[bool]string{false: "outputs of a matrix with one scale", true: "ternary dot per block"}[blocks]),
+		params, nargs, 0)
 	ternaryPrologue(f, isaEVEX, tokens)
 	ternaryPrefetch.start(f, ft.blockBytes)
-	acc := func(r, t int) string { return y(regAcc0 + r*tokens + t) }
+	acc := func(r, t int) string { return y(regAcc0 + t*tileRows + r) }
 	nacc := tileRows * tokens
 	sum := func(t int) string { return y(regAcc0 + nacc + t) }
 	if blocks {
@@ -247,6 +285,7 @@ func ternaryVNNI(f *asmFile, ft ternaryFormat, tokens int, blocks bool) string {
 	f.ins("JNZ loop")
 	if !blocks {
 		red.reduce(seq(regAcc0, nacc), 0)
+		totalEpilogue(f, tokens)
 	}
 	f.ins("VZEROUPPER")
 	f.ins("RET")
@@ -265,12 +304,16 @@ func ternaryAVX2(f *asmFile, ft ternaryFormat, tokens int, blocks bool) string {
 		kind = "Blocks"
 	}
 	name := fmt.Sprintf("%s%sAVX2%d", ft.name, kind, tokens)
+	params, nargs := ternaryTotalParams, ternTotalArgs
+	if blocks {
+		params, nargs = ternaryParams, ternArgs
+	}
 	f.text(name, fmt.Sprintf("%s is the AVX2 %s x int8 kernel of %d weight rows and %d activation rows (%s).",
-		name, ft.title, tileRows, tokens, map[bool]string{false: "row totals of codes x q", true: "ternary dot per block"}[blocks]),
-		ternaryParams, ternArgs, 0)
+		name, ft.title, tileRows, tokens, map[bool]string{false: "outputs of a matrix with one scale", true: "ternary dot per block"}[blocks]),
+		params, nargs, 0)
 	ternaryPrologue(f, isaAVX2, tokens)
 	ternaryPrefetch.start(f, ft.blockBytes)
-	acc := func(r, t int) string { return y(regAcc0 + r*tokens + t) }
+	acc := func(r, t int) string { return y(regAcc0 + t*tileRows + r) }
 	nacc := tileRows * tokens
 	if nacc+1 > 16-regAcc0 && blocks || nacc > 16-regAcc0 {
 		panic("ternaryAVX2: too many accumulators")
@@ -347,6 +390,7 @@ func ternaryAVX2(f *asmFile, ft ternaryFormat, tokens int, blocks bool) string {
 		red.reduce(seq(regAcc0, nacc), 0)
 		f.ins("TESTQ R9, R9")
 		f.ins("JNZ chunk")
+		totalEpilogue(f, tokens)
 	}
 	f.ins("VZEROUPPER")
 	f.ins("RET")

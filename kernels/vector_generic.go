@@ -1,0 +1,11 @@
+//go:build !amd64 || purego
+
+package kernels
+
+func dot(a, b []float32) float32 { return dotGeneric(a, b) }
+
+func addScaled(y []float32, alpha float32, x []float32) { addScaledGeneric(y, alpha, x) }
+
+func sumSquares(x []float32) float64 { return sumSquaresGeneric(x) }
+
+func scaleMul(dst, x []float32, s float32, w []float32) { scaleMulGeneric(dst, x, s, w) }
