@@ -35,6 +35,9 @@ func ternarySets(t Type) []ternarySet {
 	case TQ2_0:
 		add("vnni", hasVNNI, &tq2VNNI)
 		add("avx2", hasAVX2, &tq2AVX2)
+	case TQ1_0:
+		add("vnni", hasVNNI, &tq1VNNI)
+		add("avx2", hasAVX2, &tq1AVX2)
 	case I2_S:
 		add("vnni", hasVNNI, &i2sVNNI)
 		add("avx2", hasAVX2, &i2sAVX2)
@@ -136,6 +139,17 @@ func ternaryCases(tb testing.TB, rng *rand.Rand, t Type, rows, cols int) []terna
 				}
 				binary.LittleEndian.PutUint16(blk[64:], F32ToF16(scale(i)))
 			}
+		case TQ1_0:
+			for i := 0; i < rows*cols/QK_K; i++ {
+				blk := b[i*54:]
+				for j := 0; j < 48; j++ {
+					blk[j] = tq1Byte(codeOf(), codeOf(), codeOf(), codeOf(), codeOf())
+				}
+				for j := 48; j < 52; j++ {
+					blk[j] = tq1Byte(codeOf(), codeOf(), codeOf(), codeOf())
+				}
+				binary.LittleEndian.PutUint16(blk[52:], F32ToF16(scale(i)))
+			}
 		case I2_S:
 			for i := 0; i < rows*cols/4; i++ {
 				b[i] = codes2(codeOf(), codeOf(), codeOf(), codeOf())
@@ -152,7 +166,7 @@ func ternaryCases(tb testing.TB, rng *rand.Rand, t Type, rows, cols int) []terna
 	build("random", code(""), shared)
 	build("all +1", func() int { return 2 }, shared)
 	build("all -1", func() int { return 0 }, shared)
-	if t == TQ2_0 {
+	if t != I2_S {
 		// Blocks alternate between random weights and zeros whose scale
 		// differs: the matrix still has one scale.
 		n := 0
@@ -202,7 +216,7 @@ func activationCases(rng *rand.Rand, tokens, cols int) map[string]*QuantizedRows
 // and compares the integer results with the oracle.
 func TestTernaryTileKernels(t *testing.T) {
 	rng := newRand(40)
-	for _, typ := range []Type{TQ2_0, I2_S} {
+	for _, typ := range []Type{TQ2_0, TQ1_0, I2_S} {
 		be := typ.BlockElems()
 		for _, set := range ternarySets(typ) {
 			for _, nblk := range []int{1, 3, 20} { // 20 TQ2_0 blocks span three 16-bit chunks in AVX2
@@ -270,7 +284,7 @@ func TestTernaryTileKernels(t *testing.T) {
 // per-block scales, bit for bit the scalar oracle.
 func TestTernaryMatMulExact(t *testing.T) {
 	rng := newRand(41)
-	for _, typ := range []Type{TQ2_0, I2_S} {
+	for _, typ := range []Type{TQ2_0, TQ1_0, I2_S} {
 		be := typ.BlockElems()
 		cols := 3 * be
 		for _, set := range ternarySets(typ) {

@@ -34,7 +34,7 @@ func benchTernary(b *testing.B, t Type, perBlock bool) *Matrix {
 }
 
 func BenchmarkKernelTernary(b *testing.B) {
-	for _, typ := range []Type{TQ2_0, I2_S} {
+	for _, typ := range []Type{TQ2_0, TQ1_0, I2_S} {
 		for _, perBlock := range []bool{false, true} {
 			if perBlock && typ == I2_S {
 				continue

@@ -9,7 +9,9 @@ package kernels
 // The weights stay in their stored layout. In both 2-bit formats (TQ2_0 and
 // I2_S) 32 consecutive bytes hold, at bit shift 2s, the codes c = w+1 of 32
 // consecutive elements, so a 256-bit load, a shift and a mask give codes that
-// line up with a plain load of 32 int8 activations. VPDPBUSD (AVX-512 VNNI)
+// line up with a plain load of 32 int8 activations. TQ1_0's base-3 digits
+// are decoded to the same codes with byte additions and compares (see
+// _asm/tq1.go). VPDPBUSD (AVX-512 VNNI)
 // or VPMADDUBSW (AVX2) multiply the unsigned codes by the signed activations;
 // sum(w*q) = sum(c*q) - sum(q), and QuantizedRows.Sum holds sum(q).
 //
@@ -46,9 +48,11 @@ func init() {
 	switch {
 	case hasVNNI:
 		registerTernary(TQ2_0, &tq2VNNI)
+		registerTernary(TQ1_0, &tq1VNNI)
 		registerTernary(I2_S, &i2sVNNI)
 	case hasAVX2:
 		registerTernary(TQ2_0, &tq2AVX2)
+		registerTernary(TQ1_0, &tq1AVX2)
 		registerTernary(I2_S, &i2sAVX2)
 	}
 }

@@ -109,6 +109,71 @@ func i2sTotalAVX21(w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *in
 //go:noescape
 func i2sTotalAVX22(w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32, sums *int32, scales *float32, d float32, dst *float32, dstride uintptr)
 
+// tq1TotalVNNI1 is the AVX-512 VNNI TQ1_0 x int8 kernel of 4 weight rows and 1 activation rows (outputs of a matrix with one scale).
+//
+//go:noescape
+func tq1TotalVNNI1(w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32, sums *int32, scales *float32, d float32, dst *float32, dstride uintptr)
+
+// tq1TotalVNNI2 is the AVX-512 VNNI TQ1_0 x int8 kernel of 4 weight rows and 2 activation rows (outputs of a matrix with one scale).
+//
+//go:noescape
+func tq1TotalVNNI2(w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32, sums *int32, scales *float32, d float32, dst *float32, dstride uintptr)
+
+// tq1TotalVNNI3 is the AVX-512 VNNI TQ1_0 x int8 kernel of 4 weight rows and 3 activation rows (outputs of a matrix with one scale).
+//
+//go:noescape
+func tq1TotalVNNI3(w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32, sums *int32, scales *float32, d float32, dst *float32, dstride uintptr)
+
+// tq1TotalVNNI4 is the AVX-512 VNNI TQ1_0 x int8 kernel of 4 weight rows and 4 activation rows (outputs of a matrix with one scale).
+//
+//go:noescape
+func tq1TotalVNNI4(w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32, sums *int32, scales *float32, d float32, dst *float32, dstride uintptr)
+
+// tq1TotalVNNI5 is the AVX-512 VNNI TQ1_0 x int8 kernel of 4 weight rows and 5 activation rows (outputs of a matrix with one scale).
+//
+//go:noescape
+func tq1TotalVNNI5(w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32, sums *int32, scales *float32, d float32, dst *float32, dstride uintptr)
+
+// tq1TotalVNNI6 is the AVX-512 VNNI TQ1_0 x int8 kernel of 4 weight rows and 6 activation rows (outputs of a matrix with one scale).
+//
+//go:noescape
+func tq1TotalVNNI6(w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32, sums *int32, scales *float32, d float32, dst *float32, dstride uintptr)
+
+// tq1BlocksVNNI1 is the AVX-512 VNNI TQ1_0 x int8 kernel of 4 weight rows and 1 activation rows (ternary dot per block).
+//
+//go:noescape
+func tq1BlocksVNNI1(w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32)
+
+// tq1BlocksVNNI2 is the AVX-512 VNNI TQ1_0 x int8 kernel of 4 weight rows and 2 activation rows (ternary dot per block).
+//
+//go:noescape
+func tq1BlocksVNNI2(w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32)
+
+// tq1BlocksVNNI3 is the AVX-512 VNNI TQ1_0 x int8 kernel of 4 weight rows and 3 activation rows (ternary dot per block).
+//
+//go:noescape
+func tq1BlocksVNNI3(w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32)
+
+// tq1BlocksVNNI4 is the AVX-512 VNNI TQ1_0 x int8 kernel of 4 weight rows and 4 activation rows (ternary dot per block).
+//
+//go:noescape
+func tq1BlocksVNNI4(w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32)
+
+// tq1TotalAVX21 is the AVX2 TQ1_0 x int8 kernel of 4 weight rows and 1 activation rows (outputs of a matrix with one scale).
+//
+//go:noescape
+func tq1TotalAVX21(w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32, sums *int32, scales *float32, d float32, dst *float32, dstride uintptr)
+
+// tq1TotalAVX22 is the AVX2 TQ1_0 x int8 kernel of 4 weight rows and 2 activation rows (outputs of a matrix with one scale).
+//
+//go:noescape
+func tq1TotalAVX22(w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32, sums *int32, scales *float32, d float32, dst *float32, dstride uintptr)
+
+// tq1BlocksAVX21 is the AVX2 TQ1_0 x int8 kernel of 4 weight rows and 1 activation rows (ternary dot per block).
+//
+//go:noescape
+func tq1BlocksAVX21(w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32)
+
 // tq2VNNI are the AVX-512 VNNI TQ2_0 kernels.
 var tq2VNNI = ternaryKernels{id: 0, maxTotal: 6, maxBlocks: 4}
 
@@ -120,6 +185,12 @@ var i2sVNNI = ternaryKernels{id: 2, maxTotal: 6, maxBlocks: 0}
 
 // i2sAVX2 are the AVX2 I2_S kernels.
 var i2sAVX2 = ternaryKernels{id: 3, maxTotal: 2, maxBlocks: 0}
+
+// tq1VNNI are the AVX-512 VNNI TQ1_0 kernels.
+var tq1VNNI = ternaryKernels{id: 4, maxTotal: 6, maxBlocks: 4}
+
+// tq1AVX2 are the AVX2 TQ1_0 kernels.
+var tq1AVX2 = ternaryKernels{id: 5, maxTotal: 2, maxBlocks: 1}
 
 // ternaryTotalTile runs the total kernel of ternary kernel set id for nt tokens.
 func ternaryTotalTile(id, nt int, w0, w1, w2, w3 *byte, q *int8, qstride, nblk uintptr, out *int32, sums *int32, scales *float32, d float32, dst *float32, dstride uintptr) {
@@ -156,6 +227,22 @@ func ternaryTotalTile(id, nt int, w0, w1, w2, w3 *byte, q *int8, qstride, nblk u
 		i2sTotalAVX21(w0, w1, w2, w3, q, qstride, nblk, out, sums, scales, d, dst, dstride)
 	case 3<<4 | 2:
 		i2sTotalAVX22(w0, w1, w2, w3, q, qstride, nblk, out, sums, scales, d, dst, dstride)
+	case 4<<4 | 1:
+		tq1TotalVNNI1(w0, w1, w2, w3, q, qstride, nblk, out, sums, scales, d, dst, dstride)
+	case 4<<4 | 2:
+		tq1TotalVNNI2(w0, w1, w2, w3, q, qstride, nblk, out, sums, scales, d, dst, dstride)
+	case 4<<4 | 3:
+		tq1TotalVNNI3(w0, w1, w2, w3, q, qstride, nblk, out, sums, scales, d, dst, dstride)
+	case 4<<4 | 4:
+		tq1TotalVNNI4(w0, w1, w2, w3, q, qstride, nblk, out, sums, scales, d, dst, dstride)
+	case 4<<4 | 5:
+		tq1TotalVNNI5(w0, w1, w2, w3, q, qstride, nblk, out, sums, scales, d, dst, dstride)
+	case 4<<4 | 6:
+		tq1TotalVNNI6(w0, w1, w2, w3, q, qstride, nblk, out, sums, scales, d, dst, dstride)
+	case 5<<4 | 1:
+		tq1TotalAVX21(w0, w1, w2, w3, q, qstride, nblk, out, sums, scales, d, dst, dstride)
+	case 5<<4 | 2:
+		tq1TotalAVX22(w0, w1, w2, w3, q, qstride, nblk, out, sums, scales, d, dst, dstride)
 	default:
 		panic("kernels: no such ternary tile kernel")
 	}
@@ -174,6 +261,16 @@ func ternaryBlocksTile(id, nt int, w0, w1, w2, w3 *byte, q *int8, qstride, nblk 
 		tq2BlocksVNNI4(w0, w1, w2, w3, q, qstride, nblk, out)
 	case 1<<4 | 1:
 		tq2BlocksAVX21(w0, w1, w2, w3, q, qstride, nblk, out)
+	case 4<<4 | 1:
+		tq1BlocksVNNI1(w0, w1, w2, w3, q, qstride, nblk, out)
+	case 4<<4 | 2:
+		tq1BlocksVNNI2(w0, w1, w2, w3, q, qstride, nblk, out)
+	case 4<<4 | 3:
+		tq1BlocksVNNI3(w0, w1, w2, w3, q, qstride, nblk, out)
+	case 4<<4 | 4:
+		tq1BlocksVNNI4(w0, w1, w2, w3, q, qstride, nblk, out)
+	case 5<<4 | 1:
+		tq1BlocksAVX21(w0, w1, w2, w3, q, qstride, nblk, out)
 	default:
 		panic("kernels: no such ternary tile kernel")
 	}

@@ -94,6 +94,22 @@ GLOBL ones16<>(SB), RODATA|NOPTR, $32
 			kernelSet{ft.name + "VNNI", "AVX-512 VNNI " + ft.title, vt, vb},
 			kernelSet{ft.name + "AVX2", "AVX2 " + ft.title, at, ab})
 	}
+	var vt, vb, at, ab []string
+	for t := 1; t <= vnniTotal; t++ {
+		vt = append(vt, tq1Kernel(f, isaEVEX, t, false))
+	}
+	for t := 1; t <= vnniBlocks; t++ {
+		vb = append(vb, tq1Kernel(f, isaEVEX, t, true))
+	}
+	for t := 1; t <= avx2Total; t++ {
+		at = append(at, tq1Kernel(f, isaAVX2, t, false))
+	}
+	for t := 1; t <= avx2Blocks; t++ {
+		ab = append(ab, tq1Kernel(f, isaAVX2, t, true))
+	}
+	sets = append(sets,
+		kernelSet{"tq1VNNI", "AVX-512 VNNI TQ1_0", vt, vb},
+		kernelSet{"tq1AVX2", "AVX2 TQ1_0", at, ab})
 	writeDispatch(f, sets)
 }
 
