@@ -104,6 +104,20 @@ func SiLU(x float32) float32 {
 	return x / (1 + float32(math.Exp(float64(-x))))
 }
 
+// ReLU2Mul replaces each gate[i] by ReLU2(gate[i]) * up[i], the gated
+// feed-forward activation of BitNet b1.58 2B4T.
+func ReLU2Mul(gate, up []float32) {
+	relu2Mul(gate, up[:len(gate)])
+}
+
+// relu2MulGeneric is the scalar oracle of ReLU2Mul.
+func relu2MulGeneric(gate, up []float32) {
+	up = up[:len(gate)]
+	for i, g := range gate {
+		gate[i] = ReLU2(g) * up[i]
+	}
+}
+
 // ReLU2 returns max(x, 0)^2, the squared ReLU of BitNet b1.58 2B4T.
 func ReLU2(x float32) float32 {
 	if x <= 0 {

@@ -48,6 +48,16 @@ func scaleMul(dst, x []float32, s float32, w []float32) {
 	scaleMulGeneric(dst[n:], x[n:], s, w[n:])
 }
 
+func relu2Mul(gate, up []float32) {
+	n := len(gate) &^ 7
+	if !hasAVX2 || n == 0 {
+		relu2MulGeneric(gate, up)
+		return
+	}
+	relu2MulAVX2(&gate[0], &up[0], uintptr(n))
+	relu2MulGeneric(gate[n:], up[n:])
+}
+
 // quantizeRowI8AVX2 is quantizeRowI8Generic with the maximum and the
 // rounding done 8 and 32 elements at a time; it gives the same bytes, scale
 // and sum. Rows holding an infinity or NaN take the scalar path, whose
@@ -102,3 +112,6 @@ func sumSquaresAVX2(x *float32, n uintptr) float64
 
 //go:noescape
 func scaleMulAVX2(dst, x, w *float32, s float32, n uintptr)
+
+//go:noescape
+func relu2MulAVX2(gate, up *float32, n uintptr)

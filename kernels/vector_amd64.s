@@ -233,3 +233,26 @@ scalemul:
 	JNZ     scalemul
 	VZEROUPPER
 	RET
+
+// func relu2MulAVX2(gate, up *float32, n uintptr)
+// gate[i] = max(gate[i], 0)^2 * up[i]; n: multiple of 8. VMAXPS returns its
+// second source when either is NaN or both are zeros, so gate is put there:
+// NaN propagates and -0 squares to +0, as in the scalar code.
+TEXT ·relu2MulAVX2(SB), NOSPLIT, $0-24
+	MOVQ   gate+0(FP), DI
+	MOVQ   up+8(FP), SI
+	MOVQ   n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+
+relu2:
+	VMOVUPS 0(DI), Y1
+	VMAXPS  Y1, Y0, Y1
+	VMULPS  Y1, Y1, Y1
+	VMULPS  0(SI), Y1, Y1
+	VMOVUPS Y1, 0(DI)
+	ADDQ    $32, DI
+	ADDQ    $32, SI
+	SUBQ    $8, CX
+	JNZ     relu2
+	VZEROUPPER
+	RET

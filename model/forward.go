@@ -187,9 +187,7 @@ func (s *Session) forwardBatch(ctx context.Context, tokens []int, dst []float32)
 		s.project(gate, ly.Gate, in, n)
 		s.project(up, ly.Up, in, n)
 		if c.Activation == ReLU2 {
-			for i, g := range gate {
-				gate[i] = kernels.ReLU2(g) * up[i]
-			}
+			kernels.ReLU2Mul(gate, up)
 		} else {
 			for i, g := range gate {
 				gate[i] = kernels.SiLU(g) * up[i]
@@ -308,15 +306,11 @@ func (t *attentionTask) Run(lo, hi int) {
 			span := t.pos0 + i + 1 // causal: positions 0..pos0+i
 			q := t.q[i*qDim+h*hd : i*qDim+(h+1)*hd]
 			kvOff := (h / group) * hd
-			for p := 0; p < span; p++ {
-				scores[p] = kernels.Dot(q, keys[p*kvDim+kvOff:p*kvDim+kvOff+hd]) * scale
-			}
+			kernels.DotRows(scores[:span], q, keys[kvOff:], kvDim, scale)
 			kernels.Softmax(scores[:span])
 			out := t.out[i*qDim+h*hd : i*qDim+(h+1)*hd]
 			clear(out)
-			for p := 0; p < span; p++ {
-				kernels.AddScaled(out, scores[p], values[p*kvDim+kvOff:p*kvDim+kvOff+hd])
-			}
+			kernels.AddScaledRows(out, scores[:span], values[kvOff:], kvDim)
 		}
 	}
 }
