@@ -108,7 +108,8 @@ func TestTerminalChat(t *testing.T) {
 		term.expect(c.reply)
 		term.expect(prompt)
 	}
-	term.send("/show" + keyEnter)
+	// Tab completes commands: "/sh" becomes "/show".
+	term.send("/sh\t" + keyEnter)
 	show := term.expect(prompt)
 	for _, want := range []string{`system    "Be brief."`, "temperature 0.5", "top_k 40", "threads 2", "chat.gguf", "stats     on"} {
 		if !strings.Contains(show, want) {
@@ -284,7 +285,8 @@ func TestTerminalContextOverflow(t *testing.T) {
 		term.send(strings.Repeat("tell me more about the weather ", 3) + string(rune('a'+i)) + keyEnter)
 		term.expect(prompt)
 	}
-	term.send("/show" + keyEnter)
+	// Tab completes commands: "/sh" becomes "/show".
+	term.send("/sh\t" + keyEnter)
 	show := term.expect(prompt)
 	if n := strings.Count(term.text(0), notice); n != 1 {
 		t.Errorf("the dropped-turns notice appears %d times, want once", n)

@@ -42,9 +42,19 @@ func init() {
 }
 
 // isCommand reports whether a line is a slash command: it starts with "/"
-// followed by a letter or "?". "//text" sends "/text" to the model.
+// but not with "//", which sends the rest of the line, from its second
+// slash on, to the model (see messageText).
 func isCommand(line string) bool {
-	return len(line) > 1 && line[0] == '/' && line[1] != '/' && line[1] != ' '
+	return strings.HasPrefix(line, "/") && !strings.HasPrefix(line, "//")
+}
+
+// messageText is the message a line that is not a command sends: "//text"
+// sends "/text".
+func messageText(line string) string {
+	if strings.HasPrefix(line, "//") {
+		return line[1:]
+	}
+	return line
 }
 
 // command runs a slash command line and reports whether to leave.

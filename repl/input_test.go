@@ -79,3 +79,28 @@ func TestHistoryEntryRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestCommandLines(t *testing.T) {
+	cases := []struct {
+		line    string
+		command bool
+		message string
+	}{
+		{"/help", true, ""},
+		{"/", true, ""},
+		{"/ set", true, ""},
+		{"//usr/bin is a folder", false, "/usr/bin is a folder"},
+		{"hello /set", false, "hello /set"},
+		{" /set", false, " /set"},
+	}
+	for _, c := range cases {
+		if got := isCommand(c.line); got != c.command {
+			t.Errorf("isCommand(%q) = %v", c.line, got)
+		}
+		if !c.command {
+			if got := messageText(c.line); got != c.message {
+				t.Errorf("messageText(%q) = %q, want %q", c.line, got, c.message)
+			}
+		}
+	}
+}

@@ -179,7 +179,7 @@ func (s *session) loop(ctx context.Context) error {
 			continue
 		}
 		if !e.multiline {
-			text = strings.TrimPrefix(text, "/") // "//text" sends "/text"
+			text = messageText(text)
 		}
 		s.reply(ctx, text)
 	}
