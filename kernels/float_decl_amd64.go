@@ -94,6 +94,19 @@ func q8DotAVX23(w0, w1, w2, w3 *byte, x *float32, xstride, n uintptr, out *float
 // q8AVX2 are the AVX2 Q8_0 x float32 kernels.
 var q8AVX2 = floatKernels{id: 4, maxTokens: 3, stepElems: 32, stepBytes: 34}
 
+// q6kDotAVX21 is the AVX2 Q6_K x float32 kernel of 4 weight rows and 1 activation rows.
+//
+//go:noescape
+func q6kDotAVX21(w0, w1, w2, w3 *byte, x *float32, xstride, n uintptr, out *float32)
+
+// q6kDotAVX22 is the AVX2 Q6_K x float32 kernel of 4 weight rows and 2 activation rows.
+//
+//go:noescape
+func q6kDotAVX22(w0, w1, w2, w3 *byte, x *float32, xstride, n uintptr, out *float32)
+
+// q6kAVX2 are the AVX2 Q6_K x float32 kernels (token-major results).
+var q6kAVX2 = floatKernels{id: 5, maxTokens: 2, stepElems: 256, stepBytes: 210, tokenMajor: true}
+
 // floatTile runs the kernel of float kernel set id for nt tokens.
 func floatTile(id, nt int, w0, w1, w2, w3 *byte, x *float32, xstride, n uintptr, out *float32) {
 	switch id<<4 | nt {
@@ -127,6 +140,10 @@ func floatTile(id, nt int, w0, w1, w2, w3 *byte, x *float32, xstride, n uintptr,
 		q8DotAVX22(w0, w1, w2, w3, x, xstride, n, out)
 	case 4<<4 | 3:
 		q8DotAVX23(w0, w1, w2, w3, x, xstride, n, out)
+	case 5<<4 | 1:
+		q6kDotAVX21(w0, w1, w2, w3, x, xstride, n, out)
+	case 5<<4 | 2:
+		q6kDotAVX22(w0, w1, w2, w3, x, xstride, n, out)
 	default:
 		panic("kernels: no such float tile kernel")
 	}

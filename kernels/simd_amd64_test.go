@@ -374,7 +374,7 @@ func floatSets() map[Type]*floatKernels {
 	if !hasAVX2 {
 		return nil
 	}
-	return map[Type]*floatKernels{F32: &f32AVX2, F16: &f16AVX2, BF16: &bf16AVX2, Q8_0: &q8AVX2}
+	return map[Type]*floatKernels{F32: &f32AVX2, F16: &f16AVX2, BF16: &bf16AVX2, Q8_0: &q8AVX2, Q6_K: &q6kAVX2}
 }
 
 // TestFloatKernels compares the float tile kernels with the scalar oracle on
@@ -384,8 +384,11 @@ func TestFloatKernels(t *testing.T) {
 	rng := newRand(43)
 	for typ, k := range floatSets() {
 		colsList := []int{1, 7, 8, 9, 24, 31, 32, 33, 40, 100, 257}
-		if typ == Q8_0 {
+		switch typ {
+		case Q8_0:
 			colsList = []int{32, 64, 96, 128, 160, 320}
+		case Q6_K:
+			colsList = []int{256, 512, 768}
 		}
 		for _, cols := range colsList {
 			for _, rows := range []int{1, 3, 4, 5, 9} {
@@ -538,4 +541,48 @@ func TestReLU2MulAVX2(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestExpShiftAVX2 measures the vector exponential of Softmax against
+// math.Exp over its whole domain (x - max from 0 down past the subnormal
+// range, and -Inf): within 2 units in the last place for normal results,
+// and within one subnormal step below them.
+func TestExpShiftAVX2(t *testing.T) {
+	if !hasAVX2 {
+		t.Skip("no AVX2")
+	}
+	var x []float32
+	for v := 0.0; v > -110; v -= 0.00731 {
+		x = append(x, float32(v))
+	}
+	x = append(x, -1e30, float32(math.Inf(-1)), -103.97, -103.2789, -87.336, -87.3366)
+	for len(x)%8 != 0 {
+		x = append(x, 0)
+	}
+	const m = 1.5
+	got := make([]float32, len(x))
+	for i, v := range x {
+		got[i] = v + m // so that got[i] - m is x[i] (exactly, for these values)
+	}
+	orig := append([]float32(nil), got...)
+	sum := expShiftAVX2(&got[0], uintptr(len(got)), m)
+	var want64 float64
+	worst := 0.0
+	for i := range got {
+		want := float32(math.Exp(float64(orig[i] - m)))
+		want64 += float64(want)
+		diff := math.Abs(float64(got[i]) - float64(want))
+		ulp := math.Abs(float64(math.Nextafter32(want, float32(math.Inf(1)))) - float64(want))
+		if want < 0x1p-126 {
+			ulp = 0x1p-149
+		}
+		if diff > 2*ulp {
+			t.Fatalf("exp(%v) = %v, want %v (%.1f ulp)", orig[i]-m, got[i], want, diff/ulp)
+		}
+		worst = math.Max(worst, diff/ulp)
+	}
+	if math.Abs(float64(sum)-want64) > 1e-5*want64 {
+		t.Errorf("sum %v, want %v", sum, want64)
+	}
+	t.Logf("worst error %.2f ulp over %d values", worst, len(got))
 }

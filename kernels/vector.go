@@ -46,7 +46,10 @@ func Add(y, x []float32) {
 }
 
 // Scale multiplies every element of x by s.
-func Scale(x []float32, s float32) {
+func Scale(x []float32, s float32) { scale(x, s) }
+
+// scaleGeneric is the scalar oracle of Scale.
+func scaleGeneric(x []float32, s float32) {
 	for i := range x {
 		x[i] *= s
 	}
@@ -83,6 +86,11 @@ func Softmax(x []float32) {
 	if len(x) == 0 {
 		return
 	}
+	softmax(x)
+}
+
+// softmaxGeneric is the scalar oracle of Softmax.
+func softmaxGeneric(x []float32) {
 	m := x[0]
 	for _, v := range x[1:] {
 		m = max(m, v)

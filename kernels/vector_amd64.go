@@ -58,6 +58,43 @@ func relu2Mul(gate, up []float32) {
 	relu2MulGeneric(gate[n:], up[n:])
 }
 
+func scale(x []float32, s float32) {
+	n := len(x) &^ 7
+	if !hasAVX2 || n == 0 {
+		scaleGeneric(x, s)
+		return
+	}
+	scaleAVX2(&x[0], s, uintptr(n))
+	scaleGeneric(x[n:], s)
+}
+
+// softmax computes the exponentials with a polynomial (Cephes expf, within
+// about 2 ulp of exp) instead of math.Exp in float64; rows with a NaN or an
+// infinite maximum take the scalar path, which propagates them the same way.
+func softmax(x []float32) {
+	n := len(x) &^ 7
+	if !hasAVX2 || n == 0 {
+		softmaxGeneric(x)
+		return
+	}
+	m, nan := maxAVX2(&x[0], uintptr(n))
+	for _, v := range x[n:] {
+		nan = nan || v != v
+		m = max(m, v)
+	}
+	if nan || math.IsInf(float64(m), 0) {
+		softmaxGeneric(x)
+		return
+	}
+	sum := expShiftAVX2(&x[0], uintptr(n), m)
+	for i, v := range x[n:] {
+		e := float32(math.Exp(float64(v - m)))
+		x[n+i] = e
+		sum += e
+	}
+	scale(x, 1/sum)
+}
+
 // quantizeRowI8AVX2 is quantizeRowI8Generic with the maximum and the
 // rounding done 8 and 32 elements at a time; it gives the same bytes, scale
 // and sum. Rows holding an infinity or NaN take the scalar path, whose
@@ -115,3 +152,12 @@ func scaleMulAVX2(dst, x, w *float32, s float32, n uintptr)
 
 //go:noescape
 func relu2MulAVX2(gate, up *float32, n uintptr)
+
+//go:noescape
+func maxAVX2(x *float32, n uintptr) (m float32, nan bool)
+
+//go:noescape
+func expShiftAVX2(x *float32, n uintptr, m float32) float32
+
+//go:noescape
+func scaleAVX2(x *float32, s float32, n uintptr)

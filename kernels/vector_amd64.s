@@ -256,3 +256,133 @@ relu2:
 	JNZ     relu2
 	VZEROUPPER
 	RET
+
+// func maxAVX2(x *float32, n uintptr) (m float32, nan bool)
+// The largest of n values (a multiple of 8, at least 8) and whether any is
+// NaN, which VMAXPS would not report.
+TEXT ·maxAVX2(SB), NOSPLIT, $0-21
+	MOVQ    x+0(FP), SI
+	MOVQ    n+8(FP), CX
+	VMOVUPS (SI), Y0
+	VXORPS  Y2, Y2, Y2
+
+maxloop:
+	VMOVUPS (SI), Y1
+	VCMPPS  $3, Y1, Y1, Y3 // unordered: NaN
+	VORPS   Y3, Y2, Y2
+	VMAXPS  Y1, Y0, Y0
+	ADDQ    $32, SI
+	SUBQ    $8, CX
+	JNZ     maxloop
+
+	VEXTRACTF128 $1, Y0, X1
+	VMAXPS       X1, X0, X0
+	VPERMILPS    $0x4e, X0, X1
+	VMAXPS       X1, X0, X0
+	VPERMILPS    $0xb1, X0, X1
+	VMAXSS       X1, X0, X0
+	MOVSS        X0, m+16(FP)
+	VMOVMSKPS    Y2, AX
+	TESTL        AX, AX
+	SETNE        nan+20(FP)
+	VZEROUPPER
+	RET
+
+// Constants of expShiftAVX2 (Cephes expf): exp(v) = 2^k * p(r) with
+// k = round(v * log2(e)) and r = v - k*ln2 (ln2 split in two).
+DATA expConst<>+0(SB)/4, $1.44269504088896341    // log2(e)
+DATA expConst<>+4(SB)/4, $0.693359375            // ln2, high part
+DATA expConst<>+8(SB)/4, $-2.12194440e-4         // ln2, low part
+DATA expConst<>+12(SB)/4, $1.9875691500e-4       // p0
+DATA expConst<>+16(SB)/4, $1.3981999507e-3       // p1
+DATA expConst<>+20(SB)/4, $8.3334519073e-3       // p2
+DATA expConst<>+24(SB)/4, $4.1665795894e-2       // p3
+DATA expConst<>+28(SB)/4, $1.6666665459e-1       // p4
+DATA expConst<>+32(SB)/4, $5.0000001201e-1       // p5
+DATA expConst<>+36(SB)/4, $1.0
+DATA expConst<>+40(SB)/4, $-174.0                // below: 2^k underflows in two steps
+GLOBL expConst<>(SB), RODATA|NOPTR, $44
+
+// func expShiftAVX2(x *float32, n uintptr, m float32) float32
+// x[i] = exp(x[i] - m) for n values (a multiple of 8, all x[i] - m <= 0 or
+// -Inf) and returns their sum. 2^k is applied as 2^max(k,-126) * 2^rest so
+// that results in the subnormal range are rounded once, correctly.
+TEXT ·expShiftAVX2(SB), NOSPLIT, $0-28
+	MOVQ         x+0(FP), SI
+	MOVQ         n+8(FP), CX
+	VBROADCASTSS m+16(FP), Y15
+	VBROADCASTSS expConst<>+0(SB), Y14
+	VBROADCASTSS expConst<>+4(SB), Y13
+	VBROADCASTSS expConst<>+8(SB), Y12
+	VBROADCASTSS expConst<>+36(SB), Y11
+	VBROADCASTSS expConst<>+40(SB), Y10
+	MOVL         $127, AX
+	MOVQ         AX, X9
+	VPBROADCASTD X9, Y9
+	MOVL         $-126, AX
+	MOVQ         AX, X8
+	VPBROADCASTD X8, Y8
+	VXORPS       Y7, Y7, Y7
+
+exploop:
+	VMOVUPS      (SI), Y0
+	VSUBPS       Y15, Y0, Y0
+	VMAXPS       Y10, Y0, Y0
+	VMULPS       Y14, Y0, Y1
+	VROUNDPS     $0, Y1, Y1
+	VFNMADD231PS Y13, Y1, Y0
+	VFNMADD231PS Y12, Y1, Y0
+	VBROADCASTSS expConst<>+12(SB), Y2
+	VBROADCASTSS expConst<>+16(SB), Y3
+	VFMADD213PS  Y3, Y0, Y2
+	VBROADCASTSS expConst<>+20(SB), Y3
+	VFMADD213PS  Y3, Y0, Y2
+	VBROADCASTSS expConst<>+24(SB), Y3
+	VFMADD213PS  Y3, Y0, Y2
+	VBROADCASTSS expConst<>+28(SB), Y3
+	VFMADD213PS  Y3, Y0, Y2
+	VBROADCASTSS expConst<>+32(SB), Y3
+	VFMADD213PS  Y3, Y0, Y2
+	VMULPS       Y0, Y0, Y3
+	VFMADD213PS  Y0, Y3, Y2
+	VADDPS       Y11, Y2, Y2
+	VCVTPS2DQ    Y1, Y1
+	VPMAXSD      Y8, Y1, Y4
+	VPSUBD       Y4, Y1, Y1
+	VPADDD       Y9, Y4, Y4
+	VPSLLD       $23, Y4, Y4
+	VPADDD       Y9, Y1, Y1
+	VPSLLD       $23, Y1, Y1
+	VMULPS       Y4, Y2, Y2
+	VMULPS       Y1, Y2, Y2
+	VMOVUPS      Y2, (SI)
+	VADDPS       Y2, Y7, Y7
+	ADDQ         $32, SI
+	SUBQ         $8, CX
+	JNZ          exploop
+
+	VEXTRACTF128 $1, Y7, X1
+	VADDPS       X1, X7, X7
+	VPERMILPS    $0x4e, X7, X1
+	VADDPS       X1, X7, X7
+	VPERMILPS    $0xb1, X7, X1
+	VADDSS       X1, X7, X7
+	MOVSS        X7, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func scaleAVX2(x *float32, s float32, n uintptr)
+// x[i] *= s; n: multiple of 8.
+TEXT ·scaleAVX2(SB), NOSPLIT, $0-24
+	MOVQ         x+0(FP), SI
+	VBROADCASTSS s+8(FP), Y0
+	MOVQ         n+16(FP), CX
+
+scaleloop:
+	VMULPS  (SI), Y0, Y1
+	VMOVUPS Y1, (SI)
+	ADDQ    $32, SI
+	SUBQ    $8, CX
+	JNZ     scaleloop
+	VZEROUPPER
+	RET

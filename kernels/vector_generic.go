@@ -17,3 +17,7 @@ func dotRows(dst, x, m []float32, stride int, scale float32) {
 func addScaledRows(y, w, m []float32, stride int) { addScaledRowsGeneric(y, w, m, stride) }
 
 func relu2Mul(gate, up []float32) { relu2MulGeneric(gate, up) }
+
+func softmax(x []float32) { softmaxGeneric(x) }
+
+func scale(x []float32, s float32) { scaleGeneric(x, s) }

@@ -156,6 +156,15 @@ func genFloat(f *asmFile) {
 			cases = append(cases, fmt.Sprintf("\tcase %d<<4 | %d:\n\t\t%s(w0, w1, w2, w3, x, xstride, n, out)\n", i, t+1, k))
 		}
 	}
+	var names []string
+	for t := 1; t <= 2; t++ {
+		names = append(names, q6Kernel(f, t))
+	}
+	i := len(floatFormats)
+	fmt.Fprintf(d, "// q6kAVX2 are the AVX2 Q6_K x float32 kernels (token-major results).\nvar q6kAVX2 = floatKernels{id: %d, maxTokens: 2, stepElems: 256, stepBytes: 210, tokenMajor: true}\n\n", i)
+	for t, k := range names {
+		cases = append(cases, fmt.Sprintf("\tcase %d<<4 | %d:\n\t\t%s(w0, w1, w2, w3, x, xstride, n, out)\n", i, t+1, k))
+	}
 	fmt.Fprintf(d, "// floatTile runs the kernel of float kernel set id for nt tokens.\nfunc floatTile(id, nt int, %s) {\n\tswitch id<<4 | nt {\n%s", floatParams, strings.Join(cases, ""))
 	d.WriteString("\tdefault:\n\t\tpanic(\"kernels: no such float tile kernel\")\n\t}\n}\n\n")
 }
