@@ -1,10 +1,16 @@
 package model
 
 import (
+	"context"
 	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"testing"
 
 	"github.com/bitnet-go/bitnet/model/golden"
+	"github.com/bitnet-go/bitnet/model/synthetic"
 )
 
 // perplexity returns exp of the mean negative log-likelihood that logits
@@ -86,5 +92,46 @@ func TestInt8HeadCost(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestInt8HeadResidentMemory checks that the re-encoded head replaces the
+// float head in resident memory rather than adding to it: the float pages
+// read by the re-encoding are released, so loading and running stays within
+// the budget of TestResidentMemory (file + KV cache + 10%).
+func TestInt8HeadResidentMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes a 90 MB model")
+	}
+	path := filepath.Join(t.TempDir(), "m.gguf")
+	shape := synthetic.Shape{Hidden: 1024, FFN: 2816, Layers: 8, Heads: 16, KVHeads: 4, Vocab: 32000, Context: 256}
+	if err := synthetic.Write(path, synthetic.Options{Shape: shape, Seed: 3}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.GC()
+	debug.FreeOSMemory()
+	before := residentBytes(t)
+	m, err := Load(path, Options{Threads: 2, Int8Head: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if m.head8 == nil {
+		t.Fatal("no int8 head built for an F16 head")
+	}
+	s := m.NewSession()
+	if err := s.Forward(context.Background(), []int{1, 2, 3, 4, 5}, nil); err != nil {
+		t.Fatal(err)
+	}
+	grown := float64(residentBytes(t) - before)
+	budget := 1.1 * float64(st.Size()+s.cache.bytes())
+	t.Logf("resident memory grew %.1f MB; file %.1f MB, KV cache %.1f MB, int8 head %.1f MB",
+		grown/1e6, float64(st.Size())/1e6, float64(s.cache.bytes())/1e6, float64(m.head8.Bytes())/1e6)
+	if grown > budget {
+		t.Errorf("resident memory grew %.1f MB, more than 110%% of file + KV cache (%.1f MB)", grown/1e6, budget/1e6)
 	}
 }
