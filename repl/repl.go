@@ -49,11 +49,6 @@ type Options struct {
 	HistoryFile string
 	// Banner is shown first, e.g. the program's name and version.
 	Banner string
-	// Interrupt returns a context cancelled when the user presses Ctrl+C
-	// while an answer is being made; nil means signal.NotifyContext(ctx,
-	// os.Interrupt). Readline keeps the terminal in raw mode only while it
-	// reads a line, so between lines Ctrl+C arrives as a signal.
-	Interrupt func(ctx context.Context) (context.Context, context.CancelFunc)
 }
 
 // session is the state of a running chat loop.
@@ -64,9 +59,8 @@ type session struct {
 	outTerminal bool
 	answer      *color.Color
 	ui          printer // prompt, status lines, notices, errors
-	interrupt   func(ctx context.Context) (context.Context, context.CancelFunc)
-	stats       bool // show statistics after each answer
-	toldDropped bool // the user was told that old turns are being dropped
+	stats       bool    // show statistics after each answer
+	toldDropped bool    // the user was told that old turns are being dropped
 }
 
 // Run holds an interactive chat on the terminal until the user leaves with
@@ -83,12 +77,6 @@ func Run(ctx context.Context, c *Chat, opts Options) error {
 		outTerminal: opts.OutTerminal,
 		answer:      newStyles(opts.ColorOut).answer,
 		ui:          ui,
-		interrupt:   opts.Interrupt,
-	}
-	if s.interrupt == nil {
-		s.interrupt = func(ctx context.Context) (context.Context, context.CancelFunc) {
-			return signal.NotifyContext(ctx, os.Interrupt)
-		}
 	}
 	history := opts.HistoryFile
 	if history != "" {
@@ -186,15 +174,21 @@ func (s *session) loop(ctx context.Context) error {
 }
 
 // reply answers one message, stopping early when the user presses Ctrl+C.
+// Readline keeps the terminal in raw mode only while it reads a line, so
+// during an answer Ctrl+C arrives as a signal (DESIGN.md §9).
 func (s *session) reply(ctx context.Context, text string) {
-	actx, stop := s.interrupt(ctx)
+	actx, stop := signal.NotifyContext(ctx, os.Interrupt)
 	defer stop()
 	last := byte('\n')
 	r, err := s.chat.Reply(actx, text, Stream{
 		Dropped: func(n int) {
 			if !s.toldDropped {
 				_, window := s.chat.ContextUsed()
-				s.ui.Notice("The conversation no longer fits the %d-token context window: the oldest turns are dropped from now on (the system prompt is kept).", window)
+				kept := ""
+				if s.chat.System != "" {
+					kept = " (the system prompt is kept)"
+				}
+				s.ui.Notice("The conversation no longer fits the %d-token context window: the oldest turns are dropped from now on%s.", window, kept)
 				s.toldDropped = true
 			}
 		},
