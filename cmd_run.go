@@ -23,7 +23,7 @@ import (
 // maxStdinBytes bounds the text read from stdin. The largest context
 // windows hold well under a megabyte of text; the bound only keeps a
 // runaway pipe from exhausting memory.
-const maxStdinBytes = 64 << 20
+const maxStdinBytes = 16 << 20
 
 // runFlags are the flags of the default command.
 type runFlags struct {

@@ -1,6 +1,7 @@
 package repl
 
 import (
+	"bytes"
 	"encoding/json"
 	"math/rand/v2"
 	"strings"
@@ -102,6 +103,7 @@ func TestStdinProblems(t *testing.T) {
 		{"empty", nil, 2, "stdin is empty"},
 		{"blank", []byte(" \n\t\n"), 2, "stdin is empty"},
 		{"200 KB", long, 1, "more than the 256-token context window"},
+		{"17 MiB", bytes.Repeat([]byte("to be or not to be\n"), 17<<20/19), 1, "more than 16 MiB"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
