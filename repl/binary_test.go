@@ -92,6 +92,12 @@ func moduleRoot() (string, error) {
 // withChatTemplate copies the GGUF file src to dst with
 // tokenizer.chat_template set to template.
 func withChatTemplate(src, dst, template string) error {
+	return copyGGUF(src, dst, map[string]any{"tokenizer.chat_template": template})
+}
+
+// copyGGUF copies the GGUF file src to dst with the metadata in set added
+// or replaced.
+func copyGGUF(src, dst string, set map[string]any) error {
 	b, err := os.ReadFile(src)
 	if err != nil {
 		return err
@@ -104,7 +110,9 @@ func withChatTemplate(src, dst, template string) error {
 	for _, kv := range f.KVs {
 		w.AddKV(kv.Key, kv.Value.Any())
 	}
-	w.AddKV("tokenizer.chat_template", template)
+	for k, v := range set {
+		w.AddKV(k, v)
+	}
 	for _, t := range f.Tensors {
 		w.AddTensor(t.Name, t.Type, t.Dims, t.Data)
 	}

@@ -192,7 +192,14 @@ func (c *Chat) Reply(ctx context.Context, text string, out Stream) (Reply, error
 		MaxTokens:  c.Settings.MaxTokens,
 		Sampler:    c.Settings.samplerFor(),
 		StopTokens: c.template.StopTokens(tok),
-	}, func(id int) error { return write(dec.Add(id)) })
+	}, func(id int) error {
+		// Control tokens (a stray <|begin_of_text|>, say) are markup, not
+		// text: like llama.cpp, do not show them or keep them in the answer.
+		if tok.IsControl(id) {
+			return nil
+		}
+		return write(dec.Add(id))
+	})
 	if werr := write(dec.Flush()); err == nil {
 		err = werr
 	}

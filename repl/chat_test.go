@@ -32,7 +32,7 @@ func loadModel(t *testing.T, path string, opts model.Options) Model {
 
 // greedyText continues prompt greedily for n tokens with the engine and the
 // tokenizer's streaming decoder directly, as plain text without a chat
-// template.
+// template; control tokens are not text and are left out.
 func greedyText(t *testing.T, path, prompt string, n int) string {
 	t.Helper()
 	m, err := model.Load(path, model.Options{Threads: 1})
@@ -48,7 +48,12 @@ func greedyText(t *testing.T, path, prompt string, n int) string {
 	dec := tok.NewStreamDecoder()
 	_, err = m.NewSession().Generate(context.Background(), tok.Encode(prompt, tokenizer.EncodeOptions{AddBOS: tok.AddBOSByDefault()}),
 		model.GenerateOptions{MaxTokens: n, StopTokens: tok.StopTokens()},
-		func(id int) error { text.WriteString(dec.Add(id)); return nil })
+		func(id int) error {
+			if !tok.IsControl(id) {
+				text.WriteString(dec.Add(id))
+			}
+			return nil
+		})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,5 +231,55 @@ func TestSaveLoad(t *testing.T) {
 	}
 	if err := c.Save(filepath.Join(dir, "no", "such", "dir.json")); err == nil {
 		t.Error("saving into a missing directory succeeded")
+	}
+}
+
+// TestControlTokensAreNotShown makes the first token the base model
+// continues "Once upon a time" with a control token; the answer must leave
+// it out, as llama.cpp does, and keep the text around it.
+func TestControlTokensAreNotShown(t *testing.T) {
+	plain := loadModel(t, baseModel, model.Options{Threads: 1})
+	tok := plain.Tokenizer
+	prompt := "Once upon a time"
+	var ids []int
+	_, err := plain.Model.NewSession().Generate(context.Background(), tok.Encode(prompt, tokenizer.EncodeOptions{AddBOS: true}),
+		model.GenerateOptions{MaxTokens: 12}, func(id int) error { ids = append(ids, id); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	marked := ids[0]
+	types, _ := plain.Model.File.Ints("tokenizer.ggml.token_type")
+	newTypes := make([]int32, len(types))
+	for i, v := range types {
+		newTypes[i] = int32(v)
+	}
+	newTypes[marked] = int32(tokenizer.TypeControl)
+	path := filepath.Join(t.TempDir(), "control.gguf")
+	if err := copyGGUF(baseModel, path, map[string]any{"tokenizer.ggml.token_type": newTypes}); err != nil {
+		t.Fatal(err)
+	}
+	m := loadModel(t, path, model.Options{Threads: 1})
+	s := DefaultSettings()
+	s.Sampler.Temperature, s.MaxTokens = 0, len(ids)
+	none, err := chat.ByName(chat.NameNone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewChat(m, none, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := c.Reply(context.Background(), prompt, discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []int
+	for _, id := range ids {
+		if id != marked {
+			kept = append(kept, id)
+		}
+	}
+	if want := tok.Decode(kept); r.Text != want || len(kept) == len(ids) {
+		t.Fatalf("answer %q, want %q (the continuation %v without control token %d)", r.Text, want, ids, marked)
 	}
 }
