@@ -18,8 +18,7 @@ import "fmt"
 //	                   (1, 3, 9, 27) per 32-bit lane in the high half
 //
 // Byte multiplies by 3 are two byte additions (wrapping), and the code of a
-// byte q is (q >= 86) + (q >= 171), two signed compares after flipping the
-// top bit. The kernels walk the rows of a tile one after another within a
+// byte q is (q >= 86) + (q >= 171), two compares. The kernels walk the rows of a tile one after another within a
 // block, keeping one digit register; activations are read from memory.
 
 // Registers of the TQ1_0 kernels.
@@ -43,9 +42,19 @@ func times3(f *asmFile, v string, tmp string, n int) {
 	}
 }
 
-// tq1Codes writes the codes of the digits in tq1Q to tq1Code.
-func tq1Codes(f *asmFile) {
+// tq1Codes writes the codes of the digits in tq1Q to tq1Code. With AVX-512
+// the two unsigned compares go to mask registers and the code is built with
+// a zeroing move and a masked add of ones (4 instructions); with AVX2 the
+// compares are signed, after flipping the top bit (5 instructions).
+func tq1Codes(f *asmFile, isa vecISA) {
 	q, c, m := y(tq1Q), y(tq1Code), y(tq1Mask)
+	if isa == isaEVEX {
+		f.ins("VPCMPUB $5, %s, %s, K1", y(tq1Lo), q) // q >= 86
+		f.ins("VPCMPUB $5, %s, %s, K2", y(tq1Hi), q) // q >= 171
+		f.ins("VMOVDQU8.Z %s, K1, %s", y(tq1Flip), c)
+		f.ins("VPADDB %s, %s, K2, %s", y(tq1Flip), c, c)
+		return
+	}
 	f.ins("VPXOR %s, %s, %s", y(tq1Flip), q, c)
 	f.ins("VPCMPGTB %s, %s, %s", y(tq1Lo), c, m)
 	f.ins("VPCMPGTB %s, %s, %s", y(tq1Hi), c, c)
@@ -55,24 +64,24 @@ func tq1Codes(f *asmFile) {
 
 // tq1Row writes the code vectors of one row's block (at reg) in order,
 // calling use with the element offset of each.
-func tq1Row(f *asmFile, reg string, use func(off int)) {
+func tq1Row(f *asmFile, isa vecISA, reg string, use func(off int)) {
 	q, tmp := y(tq1Q), y(tq1Tmp)
 	f.ins("VMOVDQU (%s), %s", reg, q)
 	for n := 0; n < 5; n++ {
 		if n > 0 {
 			times3(f, q, tmp, 1)
 		}
-		tq1Codes(f)
+		tq1Codes(f, isa)
 		use(32 * n)
 	}
 	f.ins("VBROADCASTI128 32(%s), %s", reg, q)
 	f.ins("VPADDB %s, %s, %s", q, q, tmp)
 	f.ins("VPADDB %s, %s, %s", q, tmp, tmp)
 	f.ins("VPBLENDD $0xf0, %s, %s, %s", tmp, q, q)
-	tq1Codes(f)
+	tq1Codes(f, isa)
 	use(160)
 	times3(f, q, tmp, 2)
-	tq1Codes(f)
+	tq1Codes(f, isa)
 	use(192)
 	times3(f, q, tmp, 2)
 	// qh: (h, 3h, 9h, 27h) in the four 32-bit lanes of an XMM register.
@@ -85,15 +94,23 @@ func tq1Row(f *asmFile, reg string, use func(off int)) {
 		f.ins("VPBLENDD $0x%x, %s, %s, %s", mask, t, h, h)
 	}
 	f.ins("VINSERTI128 $1, %s, %s, %s", h, q, q)
-	tq1Codes(f)
+	tq1Codes(f, isa)
 	use(224)
 }
 
-// tq1Constants loads the byte constants of the code extraction.
+// tq1Constants loads the byte constants of the code extraction: for AVX2
+// the top-bit flip and the signed thresholds -43 and 42; for AVX-512 ones
+// (in the flip register) and the unsigned thresholds 86 and 171.
 func tq1Constants(f *asmFile, isa vecISA, blocks bool) {
-	broadcastByte(f, isa, 0x80, tq1Flip)
-	broadcastByte(f, isa, 0xd5, tq1Lo)
-	broadcastByte(f, isa, 0x2a, tq1Hi)
+	if isa == isaEVEX {
+		broadcastByte(f, isa, 0x01, tq1Flip)
+		broadcastByte(f, isa, 86, tq1Lo)
+		broadcastByte(f, isa, 171, tq1Hi)
+	} else {
+		broadcastByte(f, isa, 0x80, tq1Flip)
+		broadcastByte(f, isa, 0xd5, tq1Lo)
+		broadcastByte(f, isa, 0x2a, tq1Hi)
+	}
 	if blocks {
 		broadcastByte(f, isa, 0x01, tq1Ones)
 	}
@@ -132,7 +149,7 @@ func tq1Kernel(f *asmFile, isa vecISA, tokens int, blocks bool) string {
 	body := func() {
 		ternaryPrefetch.step(f, tq1Block)
 		for r, reg := range weightRegs {
-			tq1Row(f, reg, func(off int) {
+			tq1Row(f, isa, reg, func(off int) {
 				for t := 0; t < tokens; t++ {
 					a := actAddr(t, off)
 					if isa == isaEVEX {
