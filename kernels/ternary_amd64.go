@@ -11,9 +11,9 @@ package kernels
 // consecutive elements, so a 256-bit load, a shift and a mask give codes that
 // line up with a plain load of 32 int8 activations. TQ1_0's base-3 digits
 // are decoded to the same codes with byte additions and compares (see
-// _asm/tq1.go). VPDPBUSD (AVX-512 VNNI)
-// or VPMADDUBSW (AVX2) multiply the unsigned codes by the signed activations;
-// sum(w*q) = sum(c*q) - sum(q), and QuantizedRows.Sum holds sum(q).
+// _asm/tq1.go). VPDPBUSD (AVX-512 VNNI) or VPMADDUBSW (AVX2) multiply the
+// unsigned codes by the signed activations; sum(w*q) = sum(c*q) - sum(q),
+// and QuantizedRows.Sum holds sum(q).
 //
 // A kernel call covers a tile of four weight rows and up to six activation
 // rows (tokens), so each loaded weight vector feeds up to six products and
@@ -23,8 +23,8 @@ package kernels
 // ternaryKernels names a set of generated tile kernels (see _asm/ternary.go)
 // of one format and instruction set; ternaryTotalTile and ternaryBlocksTile
 // call them. Each takes four weight row pointers, the first activation row and
-// the activation row stride, the number of blocks, and where the integer
-// results go.
+// the activation row stride, the number of blocks, and where the results go
+// (total kernels: the float outputs; blocks kernels: integer dots).
 type ternaryKernels struct {
 	id int
 	// maxTotal is the most tokens a total kernel handles; it writes the
