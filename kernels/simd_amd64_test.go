@@ -166,6 +166,7 @@ func ternaryCases(tb testing.TB, rng *rand.Rand, t Type, rows, cols int) []terna
 	build("random", code(""), shared)
 	build("all +1", func() int { return 2 }, shared)
 	build("all -1", func() int { return 0 }, shared)
+	build("all 0", func() int { return 1 }, shared)
 	if t != I2_S {
 		// Blocks alternate between random weights and zeros whose scale
 		// differs: the matrix still has one scale.
@@ -332,18 +333,41 @@ func TestTernaryMatMulExact(t *testing.T) {
 	}
 }
 
+// TestTernaryNoTokens checks that a product with no activation rows writes
+// nothing.
+func TestTernaryNoTokens(t *testing.T) {
+	for _, typ := range []Type{TQ2_0, TQ1_0, I2_S} {
+		for _, set := range ternarySets(typ) {
+			c := ternaryCases(t, newRand(48), typ, 5, 2*typ.BlockElems())[0]
+			var a QuantizedRows
+			QuantizeRowsI8(&a, nil, 0, c.m.Cols)
+			dst := make([]float32, 4)
+			fillSentinel(dst)
+			set.k.matMul(dst, c.m, &a, 0, 5)
+			for i, v := range dst {
+				if !isSentinel(v) {
+					t.Errorf("%v %s: wrote %v at %d with no tokens", typ, set.name, v, i)
+				}
+			}
+		}
+	}
+}
+
 // TestUniformScale checks the block-scale analysis that picks the kernels'
 // whole-row path.
 func TestUniformScale(t *testing.T) {
 	rng := newRand(42)
 	cases := ternaryCases(t, rng, TQ2_0, 3, 512)
-	want := map[string]bool{"random": true, "all +1": true, "all -1": true, "zero blocks": true, "per-block scales": false}
+	want := map[string]bool{"random": true, "all +1": true, "all -1": true, "all 0": true, "zero blocks": true, "per-block scales": false}
 	for _, c := range cases {
 		d, ok := c.m.uniformScale()
 		if ok != want[c.name] {
 			t.Errorf("%s: uniform = %v, want %v", c.name, ok, want[c.name])
 		}
-		if ok && c.name != "zero blocks" && d != 0.03125 {
+		if ok && c.name == "all 0" && d != 0 {
+			t.Errorf("all 0: scale %v, want 0 (no block has a weight)", d)
+		}
+		if ok && c.name != "zero blocks" && c.name != "all 0" && d != 0.03125 {
 			t.Errorf("%s: scale %v, want 0.03125", c.name, d)
 		}
 		if ok && c.name == "zero blocks" && d != 0.5 {
