@@ -33,6 +33,7 @@ type Pool struct {
 	// Preallocated task values for the pool's own operations, so that
 	// passing them as a Task does not allocate.
 	mmI8      matMulI8Task
+	mmI8Multi matMulI8MultiTask
 	mmF32     matMulF32Task
 	mmInt8Row matMulInt8RowTask
 }

@@ -36,6 +36,11 @@ type Session struct {
 	act     kernels.QuantizedRows
 	logits  []float32 // VocabSize: the prediction after the last token
 	attTask attentionTask
+
+	// Arguments of projectAll, kept here so that passing them allocates
+	// nothing.
+	multiDst [3][]float32
+	multiW   [3]*kernels.Matrix
 }
 
 // NewSession returns an empty session with a KV cache of the model's
@@ -162,9 +167,7 @@ func (s *Session) forwardBatch(ctx context.Context, tokens []int, dst []float32)
 		xn := s.xn[:n*hidden]
 		rmsNormRows(xn, x, ly.AttnNorm, c.RMSEps, hidden)
 		in := s.prepareInput(xn, n, hidden)
-		s.project(s.q[:n*qDim], ly.Q, in, n)
-		s.project(s.k[:n*kvDim], ly.K, in, n)
-		s.project(s.v[:n*kvDim], ly.V, in, n)
+		s.projectAll(in, n, proj{s.q[:n*qDim], ly.Q}, proj{s.k[:n*kvDim], ly.K}, proj{s.v[:n*kvDim], ly.V})
 		for i := 0; i < n; i++ {
 			m.rope.Apply(s.q[i*qDim:(i+1)*qDim], pos0+i)
 			m.rope.Apply(s.k[i*kvDim:(i+1)*kvDim], pos0+i)
@@ -184,8 +187,7 @@ func (s *Session) forwardBatch(ctx context.Context, tokens []int, dst []float32)
 		rmsNormRows(xn, x, ly.FFNNorm, c.RMSEps, hidden)
 		in = s.prepareInput(xn, n, hidden)
 		gate, up := s.gate[:n*c.FFN], s.up[:n*c.FFN]
-		s.project(gate, ly.Gate, in, n)
-		s.project(up, ly.Up, in, n)
+		s.projectAll(in, n, proj{gate, ly.Gate}, proj{up, ly.Up})
 		if c.Activation == ReLU2 {
 			kernels.ReLU2Mul(gate, up)
 		} else {
@@ -255,6 +257,39 @@ func (s *Session) project(dst []float32, lin Linear, in projInput, n int) {
 	}
 	if lin.Scale != 1 {
 		kernels.Scale(dst, lin.Scale)
+	}
+}
+
+// proj is one projection of projectAll: dst = lin applied to the input.
+type proj struct {
+	dst []float32
+	lin Linear
+}
+
+// projectAll computes several projections of the same input. Ternary
+// weights with int8 activations run as one parallel loop
+// (kernels.Pool.MatMulI8Multi), which hands work to the pool's threads once
+// instead of once per matrix.
+func (s *Session) projectAll(in projInput, n int, ps ...proj) {
+	fused := in.quant != nil && len(ps) <= len(s.multiW)
+	for _, p := range ps {
+		fused = fused && p.lin.W.Type.Ternary()
+	}
+	if !fused {
+		for _, p := range ps {
+			s.project(p.dst, p.lin, in, n)
+		}
+		return
+	}
+	for i, p := range ps {
+		s.multiDst[i], s.multiW[i] = p.dst, p.lin.W
+	}
+	s.m.pool.MatMulI8Multi(s.multiDst[:len(ps)], s.multiW[:len(ps)], in.quant)
+	for i, p := range ps {
+		if p.lin.Scale != 1 {
+			kernels.Scale(p.dst, p.lin.Scale)
+		}
+		s.multiDst[i], s.multiW[i] = nil, nil
 	}
 }
 
