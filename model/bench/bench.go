@@ -259,6 +259,11 @@ func (o *Options) runThreads(ctx context.Context, path string, threads int, res 
 			return run, err
 		}
 	}
+	// The bandwidth is sampled between the repetitions rather than after
+	// them all, so that on a shared machine it sees the same neighbours as
+	// the generation it is compared with.
+	bw := newBandwidthProbe(buf, threads)
+	defer bw.close()
 	for r := 0; r < o.Repetitions; r++ {
 		if o.PromptTokens > 0 {
 			v, err := pp()
@@ -276,12 +281,11 @@ func (o *Options) runThreads(ctx context.Context, path string, threads int, res 
 			run.GenSamples = append(run.GenSamples, v)
 			progress("threads %d, repetition %d: tg%d %.2f tokens/s", threads, r+1, o.GenTokens, v)
 		}
+		run.ReadSamples = append(run.ReadSamples, bw.measure())
+		progress("threads %d, repetition %d: memory read %.2f GB/s", threads, r+1, run.ReadSamples[r]/1e9)
 	}
 	run.PromptTokensPerSec = Median(run.PromptSamples)
 	run.GenTokensPerSec = Median(run.GenSamples)
-
-	progress("measuring memory read bandwidth with %d threads", threads)
-	run.ReadSamples = readBandwidth(buf, threads, o.Repetitions)
 	run.ReadBandwidth = Median(run.ReadSamples)
 	if run.ReadBandwidth > 0 {
 		run.BandwidthUtilisation = float64(res.BytesPerToken) * run.GenTokensPerSec / run.ReadBandwidth
@@ -301,22 +305,29 @@ func weightBytesStored(m *model.Model) int64 {
 	return n + int64(m.Weights.Output.Bytes())
 }
 
-// readBandwidth reads buf with the given number of threads, each its own
-// contiguous share, reps times after one untimed pass, and returns the
-// bandwidth of each timed pass in bytes per second.
-func readBandwidth(buf []byte, threads, reps int) []float64 {
-	p := kernels.NewPool(threads)
-	defer p.Close()
-	t := &readTask{buf: buf, sums: make([]uint64, threads)}
-	p.Parallel(threads, t)
-	out := make([]float64, reps)
-	for i := range out {
-		start := time.Now()
-		p.Parallel(threads, t)
-		out[i] = float64(len(buf)) / time.Since(start).Seconds()
-	}
-	return out
+// bandwidthProbe measures memory read bandwidth: threads goroutines each
+// read their contiguous share of a buffer far larger than the caches, with
+// the kernels' widest loads.
+type bandwidthProbe struct {
+	pool *kernels.Pool
+	task *readTask
 }
+
+func newBandwidthProbe(buf []byte, threads int) *bandwidthProbe {
+	b := &bandwidthProbe{pool: kernels.NewPool(threads), task: &readTask{buf: buf, sums: make([]uint64, threads)}}
+	b.pool.Parallel(threads, b.task) // fault the pages in, warm the threads
+	return b
+}
+
+// measure reads the buffer once and returns the bandwidth in bytes per
+// second.
+func (b *bandwidthProbe) measure() float64 {
+	start := time.Now()
+	b.pool.Parallel(len(b.task.sums), b.task)
+	return float64(len(b.task.buf)) / time.Since(start).Seconds()
+}
+
+func (b *bandwidthProbe) close() { b.pool.Close() }
 
 // readTask reads part i of a buffer split into parts; sums keeps each part's
 // checksum, so that the reads have a use.
