@@ -42,3 +42,7 @@ func (m *Model) lmHead(dst, xn []float32, rows int) {
 	}
 	m.pool.MatMulF32(dst, m.Weights.Output, xn, rows)
 }
+
+// Int8Head reports whether the lm head runs re-encoded to int8
+// (Options.Int8Head with a float head).
+func (m *Model) Int8Head() bool { return m.head8 != nil }

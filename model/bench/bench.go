@@ -214,7 +214,7 @@ func (o *Options) runThreads(ctx context.Context, path string, threads int, res 
 	res.BatchSize = m.Options().BatchSize
 	res.WeightType = m.Weights.Layers[0].Q.W.Type.String()
 	res.HeadType = m.Weights.Output.Type.String()
-	if o.Int8Head && m.WeightBytes() != weightBytesStored(m) {
+	if m.Int8Head() {
 		res.HeadType = "int8 per row (from " + res.HeadType + ")"
 	}
 
@@ -291,18 +291,6 @@ func (o *Options) runThreads(ctx context.Context, path string, threads int, res 
 		run.BandwidthUtilisation = float64(res.BytesPerToken) * run.GenTokensPerSec / run.ReadBandwidth
 	}
 	return run, nil
-}
-
-// weightBytesStored is the weight bytes per token with the head as stored.
-func weightBytesStored(m *model.Model) int64 {
-	var n int64
-	for i := range m.Weights.Layers {
-		ly := &m.Weights.Layers[i]
-		for _, lin := range []*model.Linear{&ly.Q, &ly.K, &ly.V, &ly.O, &ly.Gate, &ly.Up, &ly.Down} {
-			n += int64(lin.W.Bytes())
-		}
-	}
-	return n + int64(m.Weights.Output.Bytes())
 }
 
 // bandwidthProbe measures memory read bandwidth: threads goroutines each
