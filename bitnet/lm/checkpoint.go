@@ -138,7 +138,7 @@ func (r *checkpointReader) fail(format string, args ...any) {
 
 func (r *checkpointReader) int(key string) int {
 	v, ok := r.f.Int(key)
-	if !ok || v < 0 || v > math.MaxInt32*int64(1<<16) {
+	if !ok || v < 0 || v > 1<<40 {
 		r.fail("missing or invalid %s", key)
 	}
 	return int(v)
@@ -212,6 +212,15 @@ func stateFromGGUF(f *gguf.File) (*State, error) {
 	}
 	if s.Tokenizer.VocabSize() != cfg.Vocab {
 		return nil, fmt.Errorf("tokenizer has %d tokens, the model %d", s.Tokenizer.VocabSize(), cfg.Vocab)
+	}
+	// Every value is stored three times (weights and two moments); check
+	// that the file holds them before allocating the model.
+	var stored uint64
+	for i := range f.Tensors {
+		stored += f.Tensors[i].Elems()
+	}
+	if want := 3 * uint64(cfg.ParamCount()); stored != want {
+		return nil, fmt.Errorf("the file holds %d values, the model and its moments need %d", stored, want)
 	}
 	// The weights are overwritten below; the seed does not matter.
 	if s.Model, err = NewModel(cfg, newRand(0, 0)); err != nil {

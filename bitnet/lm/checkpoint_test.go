@@ -169,6 +169,17 @@ func TestConfigValidation(t *testing.T) {
 	if err := good.Validate(); err != nil {
 		t.Fatal(err)
 	}
+	for _, float := range []bool{false, true} {
+		c := shippedConfig
+		c.Float = float
+		m, err := NewModel(c, newRand(1, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.ParamCount() != c.ParamCount() || c.ParamCount() != 5_252_352 {
+			t.Fatalf("float %v: model holds %d values, Config.ParamCount says %d", float, m.ParamCount(), c.ParamCount())
+		}
+	}
 	for _, mutate := range []func(*Config){
 		func(c *Config) { c.Vocab = 0 },
 		func(c *Config) { c.Dim = 130 },             // not a multiple of 4 heads
@@ -178,6 +189,7 @@ func TestConfigValidation(t *testing.T) {
 		func(c *Config) { c.Layers = 1 << 30 },
 		func(c *Config) { c.Activation = 7 },
 		func(c *Config) { c.NormEps = 2 },
+		func(c *Config) { c.Vocab, c.Dim, c.FFN = 1<<20, 1<<12, 1<<12 }, // 4G embedding values
 	} {
 		c := good
 		mutate(&c)

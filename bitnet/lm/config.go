@@ -74,9 +74,21 @@ func (c Config) Arch() string {
 	return "bitnet"
 }
 
-// maxDim bounds every size so that products of sizes stay far from
-// overflow and a mistyped flag fails fast instead of allocating terabytes.
-const maxDim = 1 << 20
+// maxDim bounds every size and maxParams the parameter count, so that
+// products of sizes stay far from overflow and a mistyped flag (or a
+// damaged checkpoint) fails fast instead of allocating terabytes.
+const (
+	maxDim    = 1 << 20
+	maxParams = 1 << 31
+)
+
+// ParamCount returns the number of trainable values of a model of this
+// shape, without building it.
+func (c Config) ParamCount() int {
+	c = c.withDefaults()
+	perLayer := 2*c.Dim*c.Dim + 2*c.Dim*c.KVDim() + 3*c.Dim*c.FFN + 3*c.Dim + c.FFN
+	return c.Vocab*c.Dim + c.Layers*perLayer + c.Dim
+}
 
 // Validate checks that the shape is complete and self-consistent.
 func (c Config) Validate() error {
@@ -103,6 +115,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("RoPE base %v is out of range", c.RopeTheta)
 	case !(c.NormEps > 0 && c.NormEps < 1):
 		return fmt.Errorf("norm epsilon %v is out of range", c.NormEps)
+	case c.ParamCount() > maxParams:
+		return fmt.Errorf("%d parameters are more than this trainer handles (%d)", c.ParamCount(), maxParams)
 	}
 	return nil
 }

@@ -208,9 +208,6 @@ func NewTrainer(s *State, train, valid *Corpus, run RunOptions) (*Trainer, error
 	return &Trainer{State: s, TrainData: train, ValidData: valid, Run: run, inputs: make([]int, n), targets: make([]int, n)}, nil
 }
 
-// Pool returns the session's worker pool (valid during Train).
-func (t *Trainer) Pool() *kernels.Pool { return t.pool }
-
 // Train runs steps until Options.Steps, then validates and saves a final
 // checkpoint. When ctx is cancelled it saves a checkpoint (when configured)
 // and returns ctx's error.
@@ -345,12 +342,17 @@ func (t *Trainer) save() error {
 	return nil
 }
 
-// interrupted saves a checkpoint after cancellation and returns cause.
+// interrupted saves a checkpoint after cancellation and returns cause,
+// saying where the run can be resumed from.
 func (t *Trainer) interrupted(cause error) error {
-	if errors.Is(cause, context.Canceled) || errors.Is(cause, context.DeadlineExceeded) {
-		if err := t.save(); err != nil {
-			return errors.Join(cause, err)
-		}
+	if !errors.Is(cause, context.Canceled) && !errors.Is(cause, context.DeadlineExceeded) {
+		return cause
 	}
-	return cause
+	if t.Run.Checkpoint == "" {
+		return fmt.Errorf("training interrupted at step %d (no checkpoint configured): %w", t.Step, cause)
+	}
+	if err := t.save(); err != nil {
+		return errors.Join(cause, err)
+	}
+	return fmt.Errorf("training interrupted at step %d; resume with --resume %s: %w", t.Step, t.Run.Checkpoint, cause)
 }
