@@ -2,6 +2,7 @@ package lm
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -203,4 +204,113 @@ func toInts(x []int32) []int {
 		out[i] = int(v)
 	}
 	return out
+}
+
+// engineLogits exports m, loads it in the engine and returns the logits of
+// every position of seq.
+func engineLogits(t *testing.T, m *Model, tok *tokenizer.Tokenizer, o ExportOptions, seq []int) ([]float32, *model.Model) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "m.gguf")
+	if err := Export(path, m, tok, o); err != nil {
+		t.Fatal(err)
+	}
+	eng, err := model.Load(path, model.Options{Threads: 2, BatchSize: 7, ContextLength: len(seq)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close() })
+	got := make([]float32, len(seq)*m.Config.Vocab)
+	if err := eng.NewSession().Forward(context.Background(), seq, got); err != nil {
+		t.Fatal(err)
+	}
+	return got, eng
+}
+
+// maxDiff returns max |a-b| and max |b|.
+func maxDiff(a, b []float32) (diff, scale float64) {
+	for i := range b {
+		diff = math.Max(diff, math.Abs(float64(a[i])-float64(b[i])))
+		scale = math.Max(scale, math.Abs(float64(b[i])))
+	}
+	return diff, scale
+}
+
+// Other architectures and encodings than the trained test's: SiLU (arch
+// bitnet), a float model, and TQ2_0 projections with F16 embeddings.
+func TestExportVariantsMatchEngine(t *testing.T) {
+	tok := microTokenizer(t)
+	pool := kernels.NewPool(2)
+	defer pool.Close()
+	seq := make([]int, 20)
+	for i := range seq {
+		seq[i] = (i*37 + 5) % tok.VocabSize()
+	}
+	wide := Config{Vocab: tok.VocabSize(), Dim: 256, Layers: 2, Heads: 4, KVHeads: 1, FFN: 512, Context: 16, Activation: bitnet.ReLU2}
+	for _, c := range []struct {
+		name string
+		cfg  Config
+		opts ExportOptions
+		arch string
+		act  model.Activation
+		// tol bounds max |Δlogit| relative to the largest logit.
+		tol float64
+	}{
+		// Bit-exact up to the output head's summation order.
+		{"silu", func() Config { c := microConfig(tok.VocabSize()); c.Activation = bitnet.SiLU; return c }(), ExportOptions{}, "bitnet", model.SiLU, 1e-5},
+		// Float projections: the engine and the trainer's gemm sum the
+		// products in different orders in every layer.
+		{"float", func() Config { c := microConfig(tok.VocabSize()); c.Float = true; return c }(), ExportOptions{}, "bitnet-b1.58", model.ReLU2, 1e-4},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m, err := NewModel(c.cfg, newRand(9, 9))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, eng := engineLogits(t, m, tok, c.opts, seq)
+			if eng.Config.Arch != c.arch || eng.Config.Activation != c.act {
+				t.Fatalf("engine sees %s with %v", eng.Config.Arch, eng.Config.Activation)
+			}
+			diff, scale := maxDiff(got, m.Logits(pool, seq))
+			t.Logf("max |engine - trainer| = %.3g, max |logit| = %.3g", diff, scale)
+			if diff > c.tol*scale {
+				t.Fatalf("logits differ by %g (logits up to %g)", diff, scale)
+			}
+		})
+	}
+
+	// TQ2_0 stores γ as fp16 in every block: the engine's weights are the
+	// trainer's codes times fp16(γ), exactly.
+	m, err := NewModel(wide, newRand(9, 9))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, eng := engineLogits(t, m, tok, ExportOptions{Weights: kernels.TQ2_0, Embeddings: kernels.F16}, seq)
+	for l, ly := range eng.Weights.Layers {
+		for name, lin := range map[string]model.Linear{"attn_q": ly.Q, "attn_k": ly.K, "ffn_down": ly.Down} {
+			if lin.W.Type != kernels.TQ2_0 {
+				t.Fatalf("blk.%d.%s is %v", l, name, lin.W.Type)
+			}
+			var trained *bitnet.Param
+			for _, p := range m.Params() {
+				if p.Name == fmt.Sprintf("blk.%d.%s.weight", l, name) {
+					trained = p
+				}
+			}
+			bl, err := bitnet.NewBitLinear1_58From(trained.Shape[1], trained.Shape[0], projectionConfig, trained.Data, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q := bl.QuantizeWeights(nil)
+			scale := kernels.F16ToF32(kernels.F32ToF16(q.Scale[0]))
+			for i, v := range lin.W.Dequantize() {
+				if v != q.Codes[i]*scale {
+					t.Fatalf("blk.%d.%s value %d is %v, want %v × %v", l, name, i, v, q.Codes[i], scale)
+				}
+			}
+		}
+	}
+	emb := eng.Weights.TokenEmbd
+	if emb.Type != kernels.F16 {
+		t.Fatalf("embeddings are %v", emb.Type)
+	}
 }
