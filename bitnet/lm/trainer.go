@@ -164,14 +164,15 @@ type Trainer struct {
 	TrainData, ValidData *Corpus
 	Run                  RunOptions
 
-	pool                      *kernels.Pool
-	inputs, targets           []int
-	sessionStart              time.Time
-	elapsedAtStart            float64
-	intervalLoss              float64
-	intervalSteps             int
-	intervalStart             time.Time
-	intervalTokens, lastSteps int64
+	pool            *kernels.Pool
+	inputs, targets []int
+	sessionStart    time.Time
+	elapsedAtStart  float64 // seconds of earlier sessions
+	// The current logging interval.
+	intervalLoss   float64
+	intervalSteps  int
+	intervalStart  time.Time
+	intervalTokens int64
 }
 
 // NewTrainer prepares a session of s on the corpora. valid may be nil. The
@@ -185,19 +186,19 @@ func NewTrainer(s *State, train, valid *Corpus, run RunOptions) (*Trainer, error
 	if valid != nil && len(valid.Tokens) < seq {
 		return nil, fmt.Errorf("the held-out text has %d tokens, fewer than one chunk of %d", len(valid.Tokens), seq)
 	}
-	var validHash uint64
+	trainHash, validHash := train.Hash(), uint64(0)
 	if valid != nil {
 		validHash = valid.Hash()
 	}
 	if s.Step > 0 || s.TrainHash != 0 {
-		if h := train.Hash(); h != s.TrainHash {
+		if trainHash != s.TrainHash {
 			return nil, errors.New("the training text differs from the checkpoint's (its tokens hash differently); resume with the same files")
 		}
 		if validHash != s.ValidHash {
 			return nil, errors.New("the held-out text differs from the checkpoint's; resume with the same files")
 		}
 	}
-	s.TrainHash, s.ValidHash = train.Hash(), validHash
+	s.TrainHash, s.ValidHash = trainHash, validHash
 	if run.LogEvery <= 0 {
 		run.LogEvery = 10
 	}
