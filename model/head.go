@@ -17,7 +17,11 @@ import (
 // activations against the float64 reference): a mean logit error of 0.55% of
 // the logits' standard deviation (at most 0.12 on logits of std 3), and the
 // perplexity of the cases' sequences moves by 0.04% to 0.3%. Those models'
-// embeddings are Gaussian; rows with outliers have coarser steps.
+// embeddings are Gaussian; rows with outliers have coarser steps. On the
+// embedded trained model (models/bitnet-tinystories-5m, F16 tied embeddings)
+// the perplexity of the 139k tokens of TinyStories' first 1000 validation
+// lines goes from 15.8283 to 15.8329 (+0.03%; the NLL's standard error is
+// 0.008).
 
 // quantizeHead builds m.head8 when the head is stored as floats.
 func (m *Model) quantizeHead() {
