@@ -1,9 +1,6 @@
 package kernels
 
-import (
-	"math"
-	"sync/atomic"
-)
+import "math"
 
 // Block-scale analysis of ternary matrices.
 //
@@ -14,36 +11,16 @@ import (
 // without stopping at block boundaries. Matrices whose blocks differ take the
 // per-block path, which reproduces the scalar oracle's arithmetic exactly.
 
-// Values of Matrix.scaleState.
-const (
-	scaleUnknown  uint32 = iota // not analysed yet
-	scaleUniform                // Matrix.uniform serves every block
-	scalePerBlock               // blocks need their own scales
-)
-
 // uniformScale returns the scale shared by every block of a ternary matrix
 // and true, or false when the blocks need their own scales. An I2_S matrix
 // has one scale by construction. A TQ block counts as sharing scale d when
 // its stored scale is d, or when all its weights are zero and its scale is
 // finite (it then contributes exactly zero either way); a non-finite d is
 // never shared, since the oracle's d*0 = NaN must then show. The answer is
-// computed on first use and cached; concurrent first uses compute the same
-// answer.
+// computed once, on first use, by whichever worker gets there first.
 func (m *Matrix) uniformScale() (float32, bool) {
-	switch atomic.LoadUint32(&m.scaleState) {
-	case scaleUniform:
-		return m.uniform, true
-	case scalePerBlock:
-		return 0, false
-	}
-	d, ok := m.analyseScales()
-	if ok {
-		m.uniform = d
-		atomic.StoreUint32(&m.scaleState, scaleUniform)
-	} else {
-		atomic.StoreUint32(&m.scaleState, scalePerBlock)
-	}
-	return d, ok
+	m.scaleOnce.Do(func() { m.uniform, m.isUniform = m.analyseScales() })
+	return m.uniform, m.isUniform
 }
 
 func (m *Matrix) analyseScales() (float32, bool) {

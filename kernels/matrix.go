@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"sync"
 )
 
 // Matrix is a 2-D weight tensor kept in its stored encoding: Rows rows of
@@ -17,10 +18,10 @@ type Matrix struct {
 	rowBytes int     // bytes per row
 	scale    float32 // I2_S per-tensor scale; 1 for other types
 
-	// The block scale shared by every block of a ternary matrix, found on
-	// first use (see uniformScale in blockscale.go).
-	scaleState uint32 // scaleUnknown, scaleUniform or scalePerBlock; accessed atomically
-	uniform    float32
+	// The block-scale analysis of ternary matrices (blockscale.go), done once.
+	scaleOnce sync.Once
+	uniform   float32 // the scale every block shares, when isUniform
+	isUniform bool
 }
 
 // NewMatrix wraps encoded data as a rows x cols matrix of type t. data must
