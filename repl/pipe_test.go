@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"math/rand/v2"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/bitnet-go/bitnet/models"
 )
 
 // TestOneShotMatchesEngine checks that -p, a piped prompt and both together
@@ -173,7 +176,6 @@ func TestFlags(t *testing.T) {
 		{[]string{"-m", baseModel, "--raw", "--template", "llama2", "-p", "x"}, "contradict"},
 		{[]string{"-m", baseModel, "hello"}, `unknown command "hello"`},
 		{[]string{"-m", baseModel, "-p", "  "}, "blank"},
-		{[]string{"-p", "x"}, "bitnet pull bitnet-2b4t"},
 		{[]string{"--nonsense"}, "not defined"},
 	}
 	for _, u := range usage {
@@ -181,6 +183,22 @@ func TestFlags(t *testing.T) {
 	}
 	checkOneLineError(t, runBinary(t, nil, "-m", "/no/such/model.gguf", "-p", "x"), 1, "no/such/model.gguf")
 	checkOneLineError(t, runBinary(t, nil, "-m", baseModel, "--template", "llama3", "-p", "x"), 1, "does not suit this model")
+}
+
+// TestEmbeddedModelIsDefault: with no -m, bitnet answers with the model
+// embedded in the binary, exactly as the engine continues with that file.
+func TestEmbeddedModelIsDefault(t *testing.T) {
+	needModels(t)
+	root, err := moduleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	embedded := filepath.Join(root, "models", models.DefaultFile)
+	const prompt = "Once upon a time"
+	r := runBinary(t, nil, "-p", prompt, "-n", "16", "--temp", "0")
+	if want := greedyText(t, embedded, prompt, 16); r.code != 0 || r.stdout != want+"\n" {
+		t.Errorf("exit %d, stdout %q, stderr %q; want %q", r.code, r.stdout, r.stderr, want)
+	}
 }
 
 // TestLargeContext checks that -c sets the context window: the 200-token
