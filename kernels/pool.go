@@ -1,9 +1,11 @@
 package kernels
 
 import (
+	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Task is a unit of parallel work: Run processes the half-open index range
@@ -12,21 +14,32 @@ type Task interface {
 	Run(lo, hi int)
 }
 
+// spinWait is how long a thread that waits for the pool (a worker for its
+// next loop, the caller for the workers to finish) polls before it parks.
+// Decoding one token runs about 150 parallel loops a few tens of
+// microseconds apart; waking a parked goroutine costs tens of microseconds
+// each time, which left the threads 40% idle on decode-sized products. A
+// short spin catches the next loop while costing little when none comes.
+const spinWait = 50 * time.Microsecond
+
 // Pool is a fixed set of worker goroutines that run parallel loops. The
-// workers are started once and reused, so a parallel loop costs two channel
-// operations per worker and allocates nothing. A Pool runs one loop at a time;
-// concurrent callers are serialised. The calling goroutine takes part in every
-// loop, so a Pool of n threads starts n-1 goroutines.
+// workers are started once and reused, and a loop allocates nothing. A Pool
+// runs one loop at a time; concurrent callers are serialised. The calling
+// goroutine takes part in every loop, so a Pool of n threads starts n-1
+// goroutines. Between loops the threads spin for a few microseconds before
+// they park, so back-to-back loops (a decode step) start and end quickly.
 type Pool struct {
 	threads int
 	mu      sync.Mutex // serialises loops and guards the task fields below
-	wake    []chan struct{}
-	done    chan struct{}
+	workers []*poolWorker
 
-	task  Task
-	n     int
-	grain int
-	next  atomic.Int64
+	task    Task
+	n       int
+	grain   int
+	next    atomic.Int64
+	ticket  uint64       // number of the current loop, handed to its workers
+	pending atomic.Int32 // workers of the current loop still running
+	caller  parker       // the goroutine waiting for pending to reach zero
 
 	closed bool
 
@@ -38,17 +51,65 @@ type Pool struct {
 	mmInt8Row matMulInt8RowTask
 }
 
+// closedTicket tells a worker to exit.
+const closedTicket = math.MaxUint64
+
+// poolWorker is one worker goroutine: it runs the loop whose number it is
+// handed in ticket.
+type poolWorker struct {
+	ticket atomic.Uint64
+	parker
+}
+
+// parker lets a goroutine sleep until another wakes it, without losing a
+// wake-up that races with going to sleep: the sleeper announces itself in
+// parked and checks its condition again; the waker hands a token over wake
+// only when it takes the announcement back.
+type parker struct {
+	parked atomic.Bool
+	wake   chan struct{} // capacity 1
+}
+
+func newParker() parker { return parker{wake: make(chan struct{}, 1)} }
+
+// unpark wakes the goroutine if it is parked or about to park.
+func (k *parker) unpark() {
+	if k.parked.Load() && k.parked.CompareAndSwap(true, false) {
+		k.wake <- struct{}{}
+	}
+}
+
+// await returns once ready() holds: it polls for spinWait, then parks until
+// unpark. ready must become true before the matching unpark is called.
+func (k *parker) await(ready func() bool) {
+	start := time.Now()
+	for i := 1; !ready(); i++ {
+		if i%64 != 0 || time.Since(start) < spinWait {
+			continue
+		}
+		k.parked.Store(true)
+		if ready() && k.parked.CompareAndSwap(true, false) {
+			return
+		}
+		// Either the condition is still false, or a waker took the
+		// announcement first and has sent (or will send) a token.
+		<-k.wake
+		start = time.Now()
+	}
+}
+
 // NewPool starts a pool with the given number of threads; threads <= 0 means
 // one per logical CPU.
 func NewPool(threads int) *Pool {
 	if threads <= 0 {
 		threads = runtime.NumCPU()
 	}
-	p := &Pool{threads: threads, done: make(chan struct{}, threads)}
-	p.wake = make([]chan struct{}, threads-1)
-	for i := range p.wake {
-		p.wake[i] = make(chan struct{}, 1)
-		go p.worker(p.wake[i])
+	p := &Pool{threads: threads, caller: newParker()}
+	p.workers = make([]*poolWorker, threads-1)
+	for i := range p.workers {
+		w := &poolWorker{parker: newParker()}
+		p.workers[i] = w
+		go p.work(w)
 	}
 	return p
 }
@@ -64,15 +125,26 @@ func (p *Pool) Close() {
 		return
 	}
 	p.closed = true
-	for _, w := range p.wake {
-		close(w)
+	for _, w := range p.workers {
+		w.ticket.Store(closedTicket)
+		w.unpark()
 	}
 }
 
-func (p *Pool) worker(wake chan struct{}) {
-	for range wake {
+// work is a worker goroutine: it waits for each new ticket, takes part in
+// that loop and reports when done.
+func (p *Pool) work(w *poolWorker) {
+	var seen uint64
+	for {
+		w.await(func() bool { return w.ticket.Load() != seen })
+		seen = w.ticket.Load()
+		if seen == closedTicket {
+			return
+		}
 		p.drain()
-		p.done <- struct{}{}
+		if p.pending.Add(-1) == 0 {
+			p.caller.unpark()
+		}
 	}
 }
 
@@ -104,19 +176,20 @@ func (p *Pool) parallelLocked(n int, t Task) {
 	// chunks so small that claiming them costs more than running them.
 	chunks := 4 * p.threads
 	grain := (n + chunks - 1) / chunks
-	workers := min(len(p.wake), (n+grain-1)/grain-1)
+	workers := min(len(p.workers), (n+grain-1)/grain-1)
 	if workers <= 0 || p.closed {
 		t.Run(0, n)
 		return
 	}
 	p.task, p.n, p.grain = t, n, grain
 	p.next.Store(0)
-	for _, w := range p.wake[:workers] {
-		w <- struct{}{}
+	p.pending.Store(int32(workers))
+	p.ticket++
+	for _, w := range p.workers[:workers] {
+		w.ticket.Store(p.ticket)
+		w.unpark()
 	}
 	p.drain()
-	for range workers {
-		<-p.done
-	}
+	p.caller.await(func() bool { return p.pending.Load() == 0 })
 	p.task = nil
 }
