@@ -22,7 +22,9 @@ type floatKernels struct {
 	tokenMajor bool
 }
 
-func init() {
+// registerFloatKernels registers the float product kernels when AVX2 is in
+// use.
+func registerFloatKernels() {
 	if !hasAVX2 {
 		return
 	}

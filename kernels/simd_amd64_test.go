@@ -33,14 +33,14 @@ func ternarySets(t Type) []ternarySet {
 	}
 	switch t {
 	case TQ2_0:
-		add("vnni", hasVNNI, &tq2VNNI)
-		add("avx2", hasAVX2, &tq2AVX2)
+		add("vnni", cpuVNNI, &tq2VNNI)
+		add("avx2", cpuAVX2, &tq2AVX2)
 	case TQ1_0:
-		add("vnni", hasVNNI, &tq1VNNI)
-		add("avx2", hasAVX2, &tq1AVX2)
+		add("vnni", cpuVNNI, &tq1VNNI)
+		add("avx2", cpuAVX2, &tq1AVX2)
 	case I2_S:
-		add("vnni", hasVNNI, &i2sVNNI)
-		add("avx2", hasAVX2, &i2sAVX2)
+		add("vnni", cpuVNNI, &i2sVNNI)
+		add("avx2", cpuAVX2, &i2sAVX2)
 	}
 	return sets
 }
@@ -48,15 +48,15 @@ func ternarySets(t Type) []ternarySet {
 func TestSIMDLevel(t *testing.T) {
 	want := "generic"
 	switch {
-	case hasVNNI:
+	case cpuVNNI:
 		want = "avx512-vnni"
-	case hasAVX2:
+	case cpuAVX2:
 		want = "avx2"
 	}
 	if SIMD() != want {
 		t.Errorf("SIMD() = %q, want %q", SIMD(), want)
 	}
-	if hasAVX2 && len(ternarySets(TQ2_0)) == 0 {
+	if cpuAVX2 && len(ternarySets(TQ2_0)) == 0 {
 		t.Error("no TQ2_0 kernels registered for an AVX2 CPU")
 	}
 	t.Logf("dispatched kernels: %s", SIMD())
@@ -118,41 +118,57 @@ type ternaryCase struct {
 // ternaryCases returns matrices of format t with rows x cols weights: random
 // codes with one shared scale, every weight +1 (the largest sums), every
 // weight -1, all-zero blocks among random ones, and for TQ2_0 random
-// per-block scales (including zero and the fp16 extremes).
+// per-block scales (including zero and the fp16 extremes). Corrupt files are
+// covered too: every code byte 0xff (in the 2-bit formats code 3, which the
+// oracle reads as +2, the largest products a kernel can meet; in TQ1_0 a
+// byte above 242, past the largest five-digit value) and uniformly random
+// code bytes, with a shared scale and, for the TQ formats, per-block scales.
 func ternaryCases(tb testing.TB, rng *rand.Rand, t Type, rows, cols int) []ternaryCase {
 	code := func(string) func() int {
 		return func() int { return rng.IntN(3) }
 	}
 	var cases []ternaryCase
-	build := func(name string, codeOf func() int, scale func(blk int) float32) {
+	// build fills the code bytes from raw when it is not nil, otherwise
+	// from valid codes drawn from codeOf.
+	build := func(name string, codeOf func() int, raw func() byte, scale func(blk int) float32) {
 		size, err := EncodedSize(t, rows, cols)
 		if err != nil {
 			tb.Fatal(err)
 		}
 		b := make([]byte, size)
+		c2 := func() byte {
+			if raw != nil {
+				return raw()
+			}
+			return codes2(codeOf(), codeOf(), codeOf(), codeOf())
+		}
 		switch t {
 		case TQ2_0:
 			for i := 0; i < rows*cols/QK_K; i++ {
 				blk := b[i*66:]
 				for j := 0; j < 64; j++ {
-					blk[j] = codes2(codeOf(), codeOf(), codeOf(), codeOf())
+					blk[j] = c2()
 				}
 				binary.LittleEndian.PutUint16(blk[64:], F32ToF16(scale(i)))
 			}
 		case TQ1_0:
 			for i := 0; i < rows*cols/QK_K; i++ {
 				blk := b[i*54:]
-				for j := 0; j < 48; j++ {
-					blk[j] = tq1Byte(codeOf(), codeOf(), codeOf(), codeOf(), codeOf())
-				}
-				for j := 48; j < 52; j++ {
-					blk[j] = tq1Byte(codeOf(), codeOf(), codeOf(), codeOf())
+				for j := 0; j < 52; j++ {
+					switch {
+					case raw != nil:
+						blk[j] = raw()
+					case j < 48:
+						blk[j] = tq1Byte(codeOf(), codeOf(), codeOf(), codeOf(), codeOf())
+					default:
+						blk[j] = tq1Byte(codeOf(), codeOf(), codeOf(), codeOf())
+					}
 				}
 				binary.LittleEndian.PutUint16(blk[52:], F32ToF16(scale(i)))
 			}
 		case I2_S:
 			for i := 0; i < rows*cols/4; i++ {
-				b[i] = codes2(codeOf(), codeOf(), codeOf(), codeOf())
+				b[i] = c2()
 			}
 			binary.LittleEndian.PutUint32(b[rows*cols/4:], math.Float32bits(scale(0)))
 		}
@@ -163,10 +179,17 @@ func ternaryCases(tb testing.TB, rng *rand.Rand, t Type, rows, cols int) []terna
 		cases = append(cases, ternaryCase{name, m})
 	}
 	shared := func(int) float32 { return 0.03125 }
-	build("random", code(""), shared)
-	build("all +1", func() int { return 2 }, shared)
-	build("all -1", func() int { return 0 }, shared)
-	build("all 0", func() int { return 1 }, shared)
+	perBlock := func(int) float32 {
+		return [...]float32{0, 1, -2.5, 65504, 0x1p-24, 0.01}[rng.IntN(6)]
+	}
+	ff := func() byte { return 0xff }
+	randomByte := func() byte { return byte(rng.IntN(256)) }
+	build("random", code(""), nil, shared)
+	build("all +1", func() int { return 2 }, nil, shared)
+	build("all -1", func() int { return 0 }, nil, shared)
+	build("all 0", func() int { return 1 }, nil, shared)
+	build("all 0xff", nil, ff, shared)
+	build("random bytes", nil, randomByte, shared)
 	if t != I2_S {
 		// Blocks alternate between random weights and zeros whose scale
 		// differs: the matrix still has one scale.
@@ -178,10 +201,10 @@ func ternaryCases(tb testing.TB, rng *rand.Rand, t Type, rows, cols int) []terna
 				return 1
 			}
 			return rng.IntN(3)
-		}, func(blk int) float32 { return [2]float32{0.5, 7}[blk%2] })
-		build("per-block scales", code(""), func(int) float32 {
-			return [...]float32{0, 1, -2.5, 65504, 0x1p-24, 0.01}[rng.IntN(6)]
-		})
+		}, nil, func(blk int) float32 { return [2]float32{0.5, 7}[blk%2] })
+		build("per-block scales", code(""), nil, perBlock)
+		build("all 0xff, per-block scales", nil, ff, perBlock)
+		build("random bytes, per-block scales", nil, randomByte, perBlock)
 	}
 	return cases
 }
@@ -220,7 +243,10 @@ func TestTernaryTileKernels(t *testing.T) {
 	for _, typ := range []Type{TQ2_0, TQ1_0, I2_S} {
 		be := typ.BlockElems()
 		for _, set := range ternarySets(typ) {
-			for _, nblk := range []int{1, 3, 20} { // 20 TQ2_0 blocks span three 16-bit chunks in AVX2
+			// The AVX2 totals sum 16 bits over chunks of 5 TQ2_0, 10 I2_S or
+			// 8 TQ1_0 blocks: 23 blocks end in a partial chunk, and are more
+			// steps than 16 bits hold for code 3 times -128.
+			for _, nblk := range []int{1, 3, 23} {
 				cols := nblk * be
 				for _, c := range ternaryCases(t, rng, typ, 5, cols) {
 					for aname, a := range activationCases(rng, 7, cols) {
@@ -358,7 +384,8 @@ func TestTernaryNoTokens(t *testing.T) {
 func TestUniformScale(t *testing.T) {
 	rng := newRand(42)
 	cases := ternaryCases(t, rng, TQ2_0, 3, 512)
-	want := map[string]bool{"random": true, "all +1": true, "all -1": true, "all 0": true, "zero blocks": true, "per-block scales": false}
+	want := map[string]bool{"random": true, "all +1": true, "all -1": true, "all 0": true, "all 0xff": true, "random bytes": true,
+		"zero blocks": true, "per-block scales": false, "all 0xff, per-block scales": false, "random bytes, per-block scales": false}
 	for _, c := range cases {
 		d, ok := c.m.uniformScale()
 		if ok != want[c.name] {
@@ -395,7 +422,7 @@ func TestUniformScale(t *testing.T) {
 
 // floatSets returns the float kernel sets this CPU can run, by type.
 func floatSets() map[Type]*floatKernels {
-	if !hasAVX2 {
+	if !cpuAVX2 {
 		return nil
 	}
 	return map[Type]*floatKernels{F32: &f32AVX2, F16: &f16AVX2, BF16: &bf16AVX2, Q8_0: &q8AVX2, Q6_K: &q6kAVX2}
@@ -468,7 +495,7 @@ func TestInt8RowKernel(t *testing.T) {
 // oracle bit for bit: every length up to 100 (all remainders of 8 and 32),
 // and rows with ties at .5, extremes, subnormals, zeros, infinities and NaN.
 func TestQuantizeRowI8AVX2(t *testing.T) {
-	if !hasAVX2 {
+	if !cpuAVX2 {
 		t.Skip("no AVX2")
 	}
 	rng := newRand(45)
@@ -572,7 +599,7 @@ func TestReLU2MulAVX2(t *testing.T) {
 // range, and -Inf): within 2 units in the last place for normal results,
 // and within one subnormal step below them.
 func TestExpShiftAVX2(t *testing.T) {
-	if !hasAVX2 {
+	if !cpuAVX2 {
 		t.Skip("no AVX2")
 	}
 	var x []float32

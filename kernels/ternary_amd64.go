@@ -44,7 +44,9 @@ const tileRows = 4
 // its results fit in a fixed buffer on the stack.
 const blocksPerCall = 32
 
-func init() {
+// registerTernaryKernels registers the ternary kernels of the instruction
+// set in use.
+func registerTernaryKernels() {
 	switch {
 	case hasVNNI:
 		registerTernary(TQ2_0, &tq2VNNI)

@@ -126,7 +126,9 @@ func quantizeRowI8AVX2(q []int8, x []float32) (float32, int32) {
 	return scale, sum
 }
 
-func init() {
+// registerVectorKernels registers the vector quantiser when AVX2 is in use
+// (the other vector kernels test hasAVX2 on every call).
+func registerVectorKernels() {
 	if hasAVX2 {
 		quantizeRowI8 = quantizeRowI8AVX2
 	}

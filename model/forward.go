@@ -37,6 +37,10 @@ type Session struct {
 	logits  []float32 // VocabSize: the prediction after the last token
 	attTask attentionTask
 
+	// rope holds the cosines and sines of the batch's positions: computed
+	// in the first layer, shared by q, k and every later layer.
+	rope kernels.RoPECache
+
 	// Arguments of projectAll, kept here so that passing them allocates
 	// nothing.
 	multiDst [3][]float32
@@ -169,8 +173,8 @@ func (s *Session) forwardBatch(ctx context.Context, tokens []int, dst []float32)
 		in := s.prepareInput(xn, n, hidden)
 		s.projectAll(in, n, proj{s.q[:n*qDim], ly.Q}, proj{s.k[:n*kvDim], ly.K}, proj{s.v[:n*kvDim], ly.V})
 		for i := 0; i < n; i++ {
-			m.rope.Apply(s.q[i*qDim:(i+1)*qDim], pos0+i)
-			m.rope.Apply(s.k[i*kvDim:(i+1)*kvDim], pos0+i)
+			m.rope.Rotate(s.q[i*qDim:(i+1)*qDim], pos0+i, &s.rope)
+			m.rope.Rotate(s.k[i*kvDim:(i+1)*kvDim], pos0+i, &s.rope)
 		}
 		s.cache.store(l, pos0, n, s.k[:n*kvDim], s.v[:n*kvDim])
 		s.attTask.run(m.pool, l, pos0, n, s.q, s.att)

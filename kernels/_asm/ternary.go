@@ -6,7 +6,9 @@ import "fmt"
 //
 // Every kernel multiplies four weight rows (w0..w3, each a pointer to the
 // first block to process) by T int8 activation rows (q, q+qstride, ...) over
-// nblk blocks, using the unsigned weight codes c = w+1 in {0, 1, 2}:
+// nblk blocks, using the unsigned weight codes c = w+1 in {0, 1, 2} (a
+// corrupt 2-bit code 3 is used as it stands, c = 3, w = +2, as the scalar
+// oracle reads it):
 //
 //	total kernels:  dst[t*dstride + r] = float32(S[r,t] - sums[t]) * d / scales[t]
 //	                with S[r,t] = sum over the nblk blocks of c[r,k]*q[t,k]
@@ -311,12 +313,23 @@ func ternaryVNNI(f *asmFile, ft ternaryFormat, tokens int, blocks bool) string {
 	return name
 }
 
-// ternaryAVX2 writes a kernel with VPMADDUBSW (AVX2). Products of codes (at
-// most 2) and int8 activations are summed in pairs to 16 bits, which VPADDW
-// accumulates exactly for up to 64 steps of 32 elements (64 * 512 = 32768);
-// then VPMADDWD widens to 32 bits and the lanes are reduced into out. The
+// maxAVX2Steps is the most 32-element steps whose VPMADDUBSW pair sums
+// VPADDW may add in a 16-bit lane. A valid code is at most 2, but a corrupt
+// file may hold the 2-bit code 3, which the scalar oracle reads as +2 (c-1);
+// so a pair c0*q0 + c1*q1 lies in [-768, 762] (3 * -128 * 2, 3 * 127 * 2)
+// and 42 of them stay in int16 (42 * 768 = 32256 < 32768): the kernels then
+// agree with the oracle whatever the bytes. (VPMADDUBSW itself never
+// saturates: 768 < 32767.)
+const maxAVX2Steps = 42
+
+// ternaryAVX2 writes a kernel with VPMADDUBSW (AVX2). Products of the codes
+// and int8 activations are summed in pairs to 16 bits, which VPADDW
+// accumulates exactly for up to maxAVX2Steps steps of 32 elements; then
+// VPMADDWD widens to 32 bits and the lanes are reduced into out. The
 // accumulator of row r and token t is Y(8 + r*T + t); blocks kernels keep the
-// activation sum in Y12 (one token).
+// activation sum in Y12 (one token) and take one block (at most 8 steps) at a
+// time, so their 16-bit sums stay within 8 * [-768, 762] and 8 * [-256, 254],
+// and the difference acc - sum within [-8176, 8144].
 func ternaryAVX2(f *asmFile, ft ternaryFormat, tokens int, blocks bool) string {
 	kind := "Total"
 	if blocks {
@@ -388,8 +401,8 @@ func ternaryAVX2(f *asmFile, ft ternaryFormat, tokens int, blocks bool) string {
 		f.ins("DECQ R9")
 		f.ins("JNZ loop")
 	} else {
-		steps := 4 * len(ft.groups) // 32-element steps per block
-		chunk := 64 / steps         // blocks per 16-bit accumulation
+		steps := 4 * len(ft.groups)   // 32-element steps per block
+		chunk := maxAVX2Steps / steps // blocks per 16-bit accumulation
 		f.comment("out = 0")
 		zero(f, isaAVX2, []int{regTmp})
 		for off := 0; off < 4*nacc; off += 16 {

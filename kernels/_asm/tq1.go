@@ -206,7 +206,10 @@ func tq1Kernel(f *asmFile, isa vecISA, tokens int, blocks bool) string {
 		red.reduce(seq(regAcc0, nacc), 0)
 		totalEpilogue(f, tokens)
 	default:
-		// 16-bit sums stay exact for 8 blocks of 8 steps (see ternaryAVX2).
+		// Any byte decodes to codes in {0, 1, 2} ((3q) >> 8 <= 2 for q <= 255),
+		// so a VPMADDUBSW pair lies in [-512, 508] and 16-bit sums stay
+		// exact for 64 steps, 8 blocks of 8 (unlike the 2-bit formats,
+		// whose corrupt code 3 limits them to maxAVX2Steps).
 		zero(f, isa, []int{regTmp})
 		for off := 0; off < 4*nacc; off += 16 {
 			f.ins("VMOVDQU %s, %d(R10)", x(regTmp), off)
