@@ -33,7 +33,7 @@ func runLogits(ctx context.Context, args []string, io stdio) error {
 	fs.StringVar(&mode, "activations", "int8", "ternary arithmetic: int8 (per token, default), float, or q8k (llama.cpp's blocks)")
 	fs.IntVar(&threads, "t", 0, "threads (default: one per CPU)")
 	fs.IntVar(&threads, "threads", 0, "threads (default: one per CPU)")
-	fs.IntVar(&ctxSize, "c", 0, "context size (default: the model's, or the number of tokens if larger)")
+	fs.IntVar(&ctxSize, "c", 0, "context size (default: the number of tokens)")
 	fs.Usage = func() {
 		fmt.Fprint(io.err, "Usage: bitnet logits -m MODEL --tokens ID,ID,... -o OUT [--float-activations] [-t THREADS]\n\n")
 		fs.PrintDefaults()
@@ -58,9 +58,13 @@ func runLogits(ctx context.Context, args []string, io stdio) error {
 	if err != nil {
 		return usageError{err}
 	}
-	l, err := loader.Load(path, model.Options{Threads: threads, Activations: acts, ContextLength: max(ctxSize, len(ids))})
+	opts := model.Options{Threads: threads, Activations: acts, ContextLength: max(ctxSize, len(ids))}
+	if err := opts.Validate(); err != nil {
+		return usageError{err}
+	}
+	l, err := loader.Load(path, opts)
 	if err != nil {
-		return err
+		return withContextHint(err, "-c")
 	}
 	defer l.Close()
 	m := l.Model

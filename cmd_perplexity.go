@@ -23,6 +23,7 @@ func runPerplexity(ctx context.Context, args []string, io stdio) error {
 		ctxSize, batch      int
 		chunks, threads     int
 		parseSpecial, quiet bool
+		int8Head            bool
 	)
 	fs.StringVar(&path, "m", "", "model: GGUF file, Hugging Face directory or downloaded model name")
 	fs.StringVar(&path, "model", "", "same as -m")
@@ -32,12 +33,13 @@ func runPerplexity(ctx context.Context, args []string, io stdio) error {
 	fs.IntVar(&batch, "batch", 0, "tokens evaluated per pass over the weights (default 64)")
 	fs.IntVar(&batch, "b", 0, "same as --batch")
 	fs.IntVar(&chunks, "chunks", 0, "score only the first N chunks (default: all)")
-	fs.IntVar(&threads, "t", 0, "threads (default: one per CPU)")
+	fs.IntVar(&threads, "t", 0, "threads (default: one per CPU, at most 1024)")
+	fs.BoolVar(&int8Head, "int8-head", false, "re-encode a float lm head to int8 per row (model.Options.Int8Head)")
 	fs.StringVar(&mode, "activations", "int8", "ternary arithmetic: int8 (per token, default), float, or q8k (llama.cpp's blocks)")
 	fs.BoolVar(&parseSpecial, "parse-special", false, "read control tokens written in the text (such as <|endoftext|>) as their ids")
 	fs.BoolVar(&quiet, "q", false, "print only the final estimate")
 	fs.Usage = func() {
-		fmt.Fprint(io.err, `Usage: bitnet perplexity -m MODEL -f TEXT [--ctx N] [--batch N] [--chunks N]
+		fmt.Fprint(io.err, `Usage: bitnet perplexity -m MODEL -f TEXT [--ctx N] [--batch N] [--chunks N] [--int8-head]
 
 Measures perplexity as llama.cpp's llama-perplexity does. The whole file is
 tokenized (with BOS first when the vocabulary adds one; control-token text
@@ -71,17 +73,21 @@ estimate go to stdout.
 	if err != nil {
 		return usageError{err}
 	}
-	text, err := os.ReadFile(file)
-	if err != nil {
-		return fmt.Errorf("perplexity: %w", err)
-	}
 	cache := ctxSize
 	if cache == 0 {
 		cache = defaultPerplexityContext
 	}
-	l, err := loader.Load(path, model.Options{Threads: threads, ContextLength: cache, BatchSize: batch, Activations: acts})
+	opts := model.Options{Threads: threads, ContextLength: cache, BatchSize: batch, Activations: acts, Int8Head: int8Head}
+	if err := opts.Validate(); err != nil {
+		return usageError{err}
+	}
+	text, err := os.ReadFile(file)
 	if err != nil {
-		return err
+		return fmt.Errorf("perplexity: %w", err)
+	}
+	l, err := loader.Load(path, opts)
+	if err != nil {
+		return withContextHint(err, "--ctx")
 	}
 	defer l.Close()
 	if l.Tokenizer == nil {

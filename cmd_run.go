@@ -31,6 +31,7 @@ type runFlags struct {
 	settings                        repl.Settings
 	threads, ctxSize                int
 	raw, json, noColor, version     bool
+	int8Head                        bool
 }
 
 // runDefault implements `bitnet [flags]`: the chat when stdin is a terminal
@@ -62,9 +63,9 @@ func runDefault(ctx context.Context, args []string, io stdio) error {
 		}
 	}
 
-	m, closeModel, err := openModel(f.model, model.Options{Threads: f.threads, ContextLength: f.ctxSize}, io)
+	m, closeModel, err := openModel(f.model, f.options(), io)
 	if err != nil {
-		return err
+		return withContextHint(err, "-c")
 	}
 	defer closeModel()
 	if ctx.Err() != nil {
@@ -115,6 +116,21 @@ func runDefault(ctx context.Context, args []string, io stdio) error {
 	var tooLong *repl.PromptTooLongError
 	if errors.As(err, &tooLong) {
 		return fmt.Errorf("%w: shorten it, or give a larger window with -c N (the model was trained with %d)", err, m.Model.Config.ContextLength)
+	}
+	return err
+}
+
+// options returns the model options the flags ask for.
+func (f *runFlags) options() model.Options {
+	return model.Options{Threads: f.threads, ContextLength: f.ctxSize, Int8Head: f.int8Head}
+}
+
+// withContextHint adds to a session memory error the flag that sets a
+// smaller context window.
+func withContextHint(err error, flag string) error {
+	var me *model.SessionMemoryError
+	if errors.As(err, &me) {
+		return fmt.Errorf("%w (%s N)", err, flag)
 	}
 	return err
 }
@@ -228,6 +244,7 @@ func parseRunFlags(args []string, io stdio) (*runFlags, error) {
 	fs.BoolVar(&f.json, "json", false, "")
 	fs.BoolVar(&f.noColor, "no-color", false, "")
 	fs.BoolVar(&f.version, "version", false, "")
+	fs.BoolVar(&f.int8Head, "int8-head", false, "")
 	fs.Usage = func() { printRunHelp(io.out) }
 	if err := parseFlags(fs, args); err != nil {
 		return nil, err
@@ -236,14 +253,17 @@ func parseRunFlags(args []string, io stdio) (*runFlags, error) {
 		return nil, usagef("unknown command %q (give a prompt with -p TEXT)", fs.Arg(0))
 	}
 	switch {
-	case f.threads < 0:
-		return nil, usagef("-t %d: threads must be >= 0 (0 = one per CPU)", f.threads)
-	case f.ctxSize < 0:
-		return nil, usagef("-c %d: the context size must be >= 0 (0 = the model's)", f.ctxSize)
+	case model.ValidateThreads(f.threads) != nil:
+		return nil, usagef("-t %d: threads must be 0 (one per CPU) to %d", f.threads, model.MaxThreads)
+	case f.ctxSize < 0 || f.ctxSize > model.MaxContextLength:
+		return nil, usagef("-c %d: the context size must be 0 (the model's window, at most %d) to %d tokens", f.ctxSize, model.DefaultContextLength, model.MaxContextLength)
 	case s.Seed < -1:
 		return nil, usagef("--seed %d: want a seed >= 0, or -1 for a random one", s.Seed)
 	}
 	if err := s.Validate(); err != nil {
+		return nil, usageError{err}
+	}
+	if err := f.options().Validate(); err != nil {
 		return nil, usageError{err}
 	}
 	if f.template != "" {
@@ -287,8 +307,11 @@ Usage:
 Model:
   -m, --model NAME        GGUF file, Hugging Face directory, or a model downloaded
                           with 'bitnet pull' (default: the model embedded in bitnet)
-  -t, --threads N         threads (default 0: one per CPU)
-  -c, --ctx-size N        context window in tokens (default 0: the model's)
+  -t, --threads N         threads, at most %[8]d (default 0: one per CPU)
+  -c, --ctx-size N        context window in tokens (default 0: the model's
+                          training context, at most %[9]d)
+      --int8-head         re-encode a float lm head to int8 per row: faster
+                          generation, logits move slightly
 
 Prompt:
   -p, --prompt TEXT       answer TEXT and exit
@@ -329,7 +352,8 @@ Examples:
   %[1]s -m model.gguf -p "Hello" --json
 
 Commands:
-`, programName, strings.Join(chat.Names(), ", "), d.Sampler.Temperature, d.Sampler.TopK, d.Sampler.TopP, d.Sampler.MinP, d.Sampler.RepeatPenalty)
+`, programName, strings.Join(chat.Names(), ", "), d.Sampler.Temperature, d.Sampler.TopK, d.Sampler.TopP, d.Sampler.MinP, d.Sampler.RepeatPenalty,
+		model.MaxThreads, model.DefaultContextLength)
 	names := make([]string, 0, len(commands))
 	for n := range commands {
 		names = append(names, n)

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/bitnet-go/bitnet/kernels"
@@ -53,8 +54,12 @@ type Config struct {
 	RopeTheta     float64
 	RopeDims      int // rotated dimensions per head
 	RopeStyle     kernels.RoPEStyle
-	Activation    Activation
-	SubNorms      bool // attn_sub_norm and ffn_sub_norm before the output projections
+	// RopeLinearFactor is linear RoPE scaling (`<arch>.rope.scaling.type`
+	// linear with `<arch>.rope.scaling.factor`): positions are divided by it
+	// before rotating. 0 or 1 means no scaling.
+	RopeLinearFactor float64
+	Activation       Activation
+	SubNorms         bool // attn_sub_norm and ffn_sub_norm before the output projections
 }
 
 // KVDim returns the width of a key or value row: KVHeads * HeadDim.
@@ -130,11 +135,15 @@ func ConfigFromGGUF(f *gguf.File) (Config, error) {
 			return c, err
 		}
 	}
-	c.HeadDim = c.Hidden / c.Heads
 	if _, ok := f.Get(key("attention.key_length")); ok {
 		if c.HeadDim, err = req("attention.key_length"); err != nil {
 			return c, err
 		}
+	} else {
+		if c.Hidden%c.Heads != 0 {
+			return c, fmt.Errorf("embedding length %d is not a multiple of the head count %d (and no %s gives the head dimension)", c.Hidden, c.Heads, key("attention.key_length"))
+		}
+		c.HeadDim = c.Hidden / c.Heads
 	}
 	c.RopeDims = c.HeadDim
 	if _, ok := f.Get(key("rope.dimension_count")); ok {
@@ -150,9 +159,20 @@ func ConfigFromGGUF(f *gguf.File) (Config, error) {
 	if v, ok := f.Float(key("rope.freq_base")); ok {
 		c.RopeTheta = v
 	}
-	if v, ok := f.Int(key("vocab_size")); ok {
-		c.VocabSize = int(v)
-	} else if toks, ok := f.Strings("tokenizer.ggml.tokens"); ok {
+	if c.RopeLinearFactor, err = ropeScaling(f, key); err != nil {
+		return c, err
+	}
+	toks, haveToks := f.Strings("tokenizer.ggml.tokens")
+	if _, ok := f.Get(key("vocab_size")); ok {
+		if c.VocabSize, err = req("vocab_size"); err != nil {
+			return c, err
+		}
+		// Fewer tokens than embedding rows is padding (HF checkpoints pad
+		// their embeddings); more would produce ids without embeddings.
+		if haveToks && len(toks) > c.VocabSize {
+			return c, fmt.Errorf("the tokenizer has %d tokens but %s is %d: token ids beyond it have no embeddings", len(toks), key("vocab_size"), c.VocabSize)
+		}
+	} else if haveToks {
 		c.VocabSize = len(toks)
 	}
 	for _, k := range activationKeys {
@@ -173,9 +193,50 @@ func ConfigFromGGUF(f *gguf.File) (Config, error) {
 	return c, c.validate()
 }
 
+// ropeScaling reads `<arch>.rope.scaling.type` and `.factor` (or the older
+// `.rope.scale_linear`) as llama.cpp does: no type with a factor means
+// linear, a factor of 0 means none, and "none" ignores the factor. It
+// returns the linear factor (0 for none) and refuses the schemes bitnet does
+// not implement (yarn, longrope, ...).
+func ropeScaling(f *gguf.File, key func(string) string) (float64, error) {
+	typ := "linear"
+	if _, ok := f.Get(key("rope.scaling.type")); ok {
+		s, ok := f.String(key("rope.scaling.type"))
+		if !ok {
+			return 0, fmt.Errorf("metadata %s is not a string", key("rope.scaling.type"))
+		}
+		typ = strings.ToLower(strings.TrimSpace(s))
+	}
+	factorKey := key("rope.scaling.factor")
+	if _, ok := f.Get(factorKey); !ok {
+		factorKey = key("rope.scale_linear")
+	}
+	var factor float64
+	if _, ok := f.Get(factorKey); ok {
+		if factor, ok = f.Float(factorKey); !ok {
+			return 0, fmt.Errorf("metadata %s is not a number", factorKey)
+		}
+	}
+	switch typ {
+	case "none":
+		return 0, nil
+	case "linear":
+		if math.IsNaN(factor) || math.IsInf(factor, 0) || factor < 0 || factor > 1<<20 {
+			return 0, fmt.Errorf("metadata %s = %v is out of range (want a positive factor)", factorKey, factor)
+		}
+		if factor == 1 {
+			factor = 0
+		}
+		return factor, nil
+	}
+	return 0, fmt.Errorf("RoPE scaling type %q (%s) is not supported: bitnet runs none and linear, not yarn, longrope or others", typ, key("rope.scaling.type"))
+}
+
 // validate checks that the shape is self-consistent.
 func (c *Config) validate() error {
 	switch {
+	case c.Layers <= 0 || c.Hidden <= 0 || c.FFN <= 0 || c.Heads <= 0:
+		return fmt.Errorf("shape %d layers, hidden %d, feed-forward %d, %d heads must be positive", c.Layers, c.Hidden, c.FFN, c.Heads)
 	case c.KVHeads <= 0 || c.Heads%c.KVHeads != 0:
 		return fmt.Errorf("head count %d is not a multiple of the KV head count %d", c.Heads, c.KVHeads)
 	case c.HeadDim <= 0 || c.HeadDim%2 != 0:
@@ -184,8 +245,10 @@ func (c *Config) validate() error {
 		return fmt.Errorf("RoPE dimension count %d must be even and at most the head dimension %d", c.RopeDims, c.HeadDim)
 	case !(c.RMSEps > 0 && c.RMSEps < 1):
 		return fmt.Errorf("RMS epsilon %v is out of range", c.RMSEps)
-	case !(c.RopeTheta > 0):
+	case !(c.RopeTheta > 0) || math.IsInf(c.RopeTheta, 0):
 		return fmt.Errorf("RoPE base %v must be positive", c.RopeTheta)
+	case !(c.RopeLinearFactor >= 0) || math.IsInf(c.RopeLinearFactor, 0):
+		return fmt.Errorf("RoPE linear scaling factor %v must be positive", c.RopeLinearFactor)
 	case c.VocabSize <= 0:
 		return fmt.Errorf("vocabulary size unknown")
 	}

@@ -15,61 +15,10 @@ package model
 
 import (
 	"fmt"
-	"runtime"
 
 	"github.com/bitnet-go/bitnet/kernels"
 	"github.com/bitnet-go/bitnet/model/gguf"
 )
-
-// ActivationMode selects the arithmetic of ternary projections' inputs.
-type ActivationMode int
-
-const (
-	// ActInt8 quantises each token's activations to int8 with its absmax
-	// (W1.58A8, DESIGN.md §4): the BitNet b1.58 training arithmetic, used by
-	// HF transformers and bitnet.cpp. The default.
-	ActInt8 ActivationMode = iota
-	// ActFloat keeps activations in float32: the weights' exact values times
-	// unquantised inputs, for comparison with float references.
-	ActFloat
-	// ActQ8K quantises activations in blocks of 256 as llama.cpp does for
-	// TQ1_0/TQ2_0 (Q8_K), to reproduce its results.
-	ActQ8K
-)
-
-// String names the mode as the CLI spells it.
-func (a ActivationMode) String() string {
-	switch a {
-	case ActFloat:
-		return "float"
-	case ActQ8K:
-		return "q8k"
-	}
-	return "int8"
-}
-
-// Options configure how a model runs. The zero value gives the defaults.
-type Options struct {
-	// Threads is the number of threads for matrix products; 0 means one per
-	// logical CPU.
-	Threads int
-	// ContextLength is the number of positions the KV cache holds; 0 means
-	// the model's training context length.
-	ContextLength int
-	// Activations selects the arithmetic of ternary projections (default ActInt8).
-	Activations ActivationMode
-	// BatchSize is the largest number of prompt tokens evaluated in one pass
-	// over the weights; 0 means 64.
-	BatchSize int
-	// Int8Head re-encodes a float (F32, F16 or BF16) lm head at load to int8
-	// with one scale per row, so that each generated token reads half an F16
-	// head's bytes; the logits move slightly (see head.go). Off by default:
-	// the engine then computes with the file's own weights.
-	Int8Head bool
-}
-
-// DefaultBatchSize is the prompt batch size when Options.BatchSize is 0.
-const DefaultBatchSize = 64
 
 // Model is a loaded model: configuration, weights and the worker pool that
 // runs it. Sessions hold the per-conversation state.
@@ -107,6 +56,11 @@ func FromGGUF(f *gguf.File, opts Options) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Refuse bad options before reading any weights. The session memory is
+	// checked by New, once the tensors have shown that the shape is real.
+	if _, err := opts.withDefaults(&cfg); err != nil {
+		return nil, err
+	}
 	w, err := LoadWeights(&cfg, GGUFTensors{f})
 	if err != nil {
 		return nil, err
@@ -124,29 +78,30 @@ func New(cfg Config, w *Weights, opts Options) (*Model, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	if opts.Threads <= 0 {
-		opts.Threads = runtime.NumCPU()
+	if w == nil || len(w.Layers) != cfg.Layers {
+		return nil, fmt.Errorf("the weights do not hold the %d layers of the configuration", cfg.Layers)
 	}
-	if opts.ContextLength <= 0 {
-		opts.ContextLength = cfg.ContextLength
+	opts, err := opts.withDefaults(&cfg)
+	if err != nil {
+		return nil, err
 	}
-	if opts.ContextLength <= 0 {
-		return nil, fmt.Errorf("context length unknown; set Options.ContextLength")
+	if err := checkSessionMemory(&cfg, opts); err != nil {
+		return nil, err
 	}
-	if opts.BatchSize <= 0 {
-		opts.BatchSize = DefaultBatchSize
+	ropeOpts := kernels.RoPEOptions{FreqFactors: w.RopeFreqs}
+	if cfg.RopeLinearFactor != 0 {
+		ropeOpts.PositionScale = 1 / cfg.RopeLinearFactor
 	}
-	switch opts.Activations {
-	case ActInt8, ActFloat, ActQ8K:
-	default:
-		return nil, fmt.Errorf("unknown activation mode %d", opts.Activations)
+	rope, err := kernels.NewRoPEWithOptions(cfg.RopeStyle, cfg.HeadDim, cfg.RopeDims, cfg.RopeTheta, ropeOpts)
+	if err != nil {
+		return nil, err
 	}
 	m := &Model{
 		Config:  cfg,
 		Weights: w,
 		opts:    opts,
 		pool:    kernels.NewPool(opts.Threads),
-		rope:    kernels.NewRoPE(cfg.RopeStyle, cfg.HeadDim, cfg.RopeDims, cfg.RopeTheta),
+		rope:    rope,
 	}
 	if opts.Int8Head {
 		m.quantizeHead()

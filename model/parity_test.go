@@ -47,8 +47,9 @@ func TestGoldenLogits(t *testing.T) {
 				byMode[mode] = append(byMode[mode], ch)
 			}
 			for mode, checks := range byMode {
-				// A small batch also exercises the cache across batches.
-				m, err := Load(c.ModelPath(), Options{Activations: mode, BatchSize: 16})
+				// A small batch also exercises the cache across batches; the
+				// window is the sequence, whatever context the file announces.
+				m, err := Load(c.ModelPath(), Options{Activations: mode, BatchSize: 16, ContextLength: len(c.Tokens.Sequence)})
 				if err != nil {
 					t.Fatal(err)
 				}

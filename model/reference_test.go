@@ -25,6 +25,10 @@ type refModel struct {
 	layers       []refLayer
 	neox         bool
 	subNorms     bool
+	// ropeFreqs divides each pair's frequency (rope_freqs.weight) when not
+	// nil; linear > 0 divides positions (rope.scaling.type linear).
+	ropeFreqs []float64
+	linear    float64
 }
 
 type refLayer struct {
@@ -59,7 +63,14 @@ func (m *refModel) rope(x []float64, pos int) {
 	hd, dims := m.cfg.HeadDim, m.cfg.RopeDims
 	for h := 0; h < len(x)/hd; h++ {
 		for i := 0; i < dims/2; i++ {
-			ang := float64(pos) * math.Pow(m.cfg.RopeTheta, -2*float64(i)/float64(dims))
+			p := float64(pos)
+			if m.linear > 0 {
+				p /= m.linear
+			}
+			ang := p * math.Pow(m.cfg.RopeTheta, -2*float64(i)/float64(dims))
+			if m.ropeFreqs != nil {
+				ang /= m.ropeFreqs[i]
+			}
 			a, b := h*hd+2*i, h*hd+2*i+1
 			if m.neox {
 				a, b = h*hd+i, h*hd+i+dims/2
@@ -209,6 +220,10 @@ func writeRef(t *testing.T, m *refModel, arch string, projType, embdType kernels
 	if c.Activation == ReLU2 && arch == "bitnet" {
 		w.AddKV(k("hidden_activation"), "relu2")
 	}
+	if m.linear > 0 {
+		w.AddKV(k("rope.scaling.type"), "linear")
+		w.AddKV(k("rope.scaling.factor"), float32(m.linear))
+	}
 	add := func(name string, typ kernels.Type, rows [][]float64) {
 		flat := make([]float32, 0, len(rows)*len(rows[0]))
 		for _, r := range rows {
@@ -229,6 +244,9 @@ func writeRef(t *testing.T, m *refModel, arch string, projType, embdType kernels
 		}
 		data, _ := kernels.Encode(kernels.F32, flat, len(v))
 		w.AddTensor(name, kernels.F32, []uint64{uint64(len(v))}, data)
+	}
+	if m.ropeFreqs != nil {
+		addVec("rope_freqs.weight", m.ropeFreqs)
 	}
 	add("token_embd.weight", embdType, m.embd)
 	add("output.weight", embdType, m.output)
@@ -337,6 +355,55 @@ func TestLlamaArchitecture(t *testing.T) {
 			ref.roundTrip(t, typ, typ)
 			path := writeRef(t, ref, "llama", typ, typ, true)
 			compareWithRef(t, path, ref.logits(refSeq), refSeq, 1e-3)
+		})
+	}
+}
+
+// TestLlamaRopeScaling runs arch llama files with Llama 3.1-style
+// rope_freqs factors (pair i's frequency divided by factor i), with linear
+// RoPE scaling (positions divided by rope.scaling.factor), and with both,
+// against the float64 reference computing those angles from the maths.
+// Each file is also checked to differ from the unscaled reference, so the
+// comparison would catch scaling being ignored.
+func TestLlamaRopeScaling(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	// Factors as Llama 3.1's scheme makes them: 1 for the fastest pairs,
+	// up to 8 for the slowest, smooth in between.
+	freqs := make([]float64, refConfig.RopeDims/2)
+	for i := range freqs {
+		freqs[i] = float64(float32(1 + 7*float64(i)/float64(len(freqs)-1)*(0.8+0.2*rng.Float64())))
+	}
+	seq := []int{3, 17, 250, 4, 99, 123, 7, 42, 299, 0, 5, 77, 150, 201, 33, 8, 64, 128, 255, 1}
+	for _, c := range []struct {
+		name   string
+		freqs  []float64
+		linear float64
+	}{
+		{"rope_freqs", freqs, 0},
+		{"linear 4", nil, 4},
+		{"linear 0.5", nil, 0.5},
+		{"rope_freqs and linear 2", freqs, 2},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ref := randomModel(refConfig, rand.New(rand.NewPCG(6, uint64(len(c.name)))))
+			ref.neox = true
+			ref.ropeFreqs, ref.linear = c.freqs, c.linear
+			path := writeRef(t, ref, "llama", kernels.F32, kernels.F32, true)
+			want := ref.logits(seq)
+			compareWithRef(t, path, want, seq, 1e-3)
+
+			// The scaling matters: without it the logits are far off.
+			ref.ropeFreqs, ref.linear = nil, 0
+			plain := ref.logits(seq)
+			var diff float64
+			for i := range want {
+				for v := range want[i] {
+					diff = math.Max(diff, math.Abs(want[i][v]-plain[i][v]))
+				}
+			}
+			if diff < 0.05 {
+				t.Fatalf("scaled and unscaled references differ by only %g", diff)
+			}
 		})
 	}
 }

@@ -2,18 +2,29 @@ package model
 
 import (
 	"fmt"
+	"runtime"
 
 	"github.com/bitnet-go/bitnet/kernels"
 )
 
 // SetThreads changes the number of threads the model's matrix products run
-// on; n <= 0 means one per logical CPU. It replaces the worker pool, so it
-// must not be called while a Forward or Generate of any session is running.
-// Sessions made earlier keep working and give the same results; they split
-// attention into as many parts as the model had threads when they were made.
+// on: 0 means one per logical CPU, at most MaxThreads (ValidateThreads). It
+// replaces the worker pool, so it must not be called while a Forward or
+// Generate of any session is running. Sessions made earlier keep working and
+// give the same results; they split attention into as many parts as the
+// model had threads when they were made.
 func (m *Model) SetThreads(n int) error {
-	if n > maxThreads {
-		return fmt.Errorf("threads %d: at most %d", n, maxThreads)
+	if err := ValidateThreads(n); err != nil {
+		return err
+	}
+	if n == 0 {
+		n = min(runtime.NumCPU(), MaxThreads)
+	}
+	// Each new session holds attention scores for every thread.
+	o := m.opts
+	o.Threads = n
+	if err := checkSessionMemory(&m.Config, o); err != nil {
+		return fmt.Errorf("threads %d: %w", n, err)
 	}
 	pool := kernels.NewPool(n)
 	old := m.pool
@@ -22,7 +33,3 @@ func (m *Model) SetThreads(n int) error {
 	old.Close()
 	return nil
 }
-
-// maxThreads bounds SetThreads so that a typing slip cannot start millions
-// of goroutines.
-const maxThreads = 1024

@@ -35,7 +35,11 @@ type Weights struct {
 	// Output is the lm head: output.weight, or TokenEmbd when the embeddings
 	// are tied.
 	Output *kernels.Matrix
-	Layers []Layer
+	// RopeFreqs are the per-pair RoPE frequency factors of rope_freqs
+	// (Llama 3.1 / 3.2 long-context scaling): pair i rotates by
+	// pos * theta^(-2i/RopeDims) / RopeFreqs[i]. nil when the file has none.
+	RopeFreqs []float32
+	Layers    []Layer
 }
 
 // TensorSource gives the loader access to named tensors: a GGUF file, or a
@@ -46,8 +50,18 @@ type TensorSource interface {
 	Tensor(name string) (typ kernels.Type, dims []uint64, data []byte, ok bool)
 }
 
+// TensorCounter is implemented by tensor sources that know how many tensors
+// they hold; LoadWeights then refuses a layer count the source cannot
+// contain before it builds anything.
+type TensorCounter interface {
+	NumTensors() int
+}
+
 // GGUFTensors adapts a GGUF file to TensorSource.
 type GGUFTensors struct{ File *gguf.File }
+
+// NumTensors returns the number of tensors in the file (TensorCounter).
+func (g GGUFTensors) NumTensors() int { return len(g.File.Tensors) }
 
 // Tensor implements TensorSource.
 func (g GGUFTensors) Tensor(name string) (kernels.Type, []uint64, []byte, bool) {
@@ -59,8 +73,22 @@ func (g GGUFTensors) Tensor(name string) (kernels.Type, []uint64, []byte, bool) 
 }
 
 // LoadWeights builds the weights for cfg from src, checking every tensor's
-// presence, type and shape.
+// presence, type and shape. Nothing is allocated in proportion to the
+// configuration before the tensors that justify it are found: layers are
+// added one at a time, and a source that counts its tensors (TensorCounter)
+// must hold enough for cfg.Layers.
 func LoadWeights(cfg *Config, src TensorSource) (*Weights, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	// A bound only: the first missing tensor is named by the loop below.
+	const perLayer = 9 // at least two norms and seven projections
+	if tc, ok := src.(TensorCounter); ok {
+		if n := tc.NumTensors(); (n-2)/perLayer < cfg.Layers {
+			return nil, fmt.Errorf("%d layers need at least %d tensors (at least %d per layer, plus token_embd and output_norm), but there are %d",
+				cfg.Layers, 2+perLayer*min(cfg.Layers, 1<<40), perLayer, n)
+		}
+	}
 	l := loader{src: src}
 	w := &Weights{
 		TokenEmbd:  l.matrix("token_embd.weight", cfg.VocabSize, cfg.Hidden, false),
@@ -71,11 +99,19 @@ func LoadWeights(cfg *Config, src TensorSource) (*Weights, error) {
 	} else {
 		w.Output = w.TokenEmbd
 	}
+	if _, _, _, ok := src.Tensor("rope_freqs.weight"); ok {
+		w.RopeFreqs = l.vector("rope_freqs.weight", cfg.RopeDims/2)
+		for i, f := range w.RopeFreqs {
+			if !(f > 0) || math.IsInf(float64(f), 0) {
+				l.fail("tensor rope_freqs.weight: factor %d is %v, want a positive finite number", i, f)
+				break
+			}
+		}
+	}
 	q, kv := cfg.Heads*cfg.HeadDim, cfg.KVDim()
-	w.Layers = make([]Layer, cfg.Layers)
-	for i := range w.Layers {
+	for i := 0; i < cfg.Layers && l.err == nil; i++ {
 		p := fmt.Sprintf("blk.%d.", i)
-		ly := &w.Layers[i]
+		var ly Layer
 		ly.AttnNorm = l.vector(p+"attn_norm.weight", cfg.Hidden)
 		ly.FFNNorm = l.vector(p+"ffn_norm.weight", cfg.Hidden)
 		if cfg.SubNorms {
@@ -89,6 +125,7 @@ func LoadWeights(cfg *Config, src TensorSource) (*Weights, error) {
 		ly.Gate = l.linear(p+"ffn_gate", cfg.FFN, cfg.Hidden)
 		ly.Up = l.linear(p+"ffn_up", cfg.FFN, cfg.Hidden)
 		ly.Down = l.linear(p+"ffn_down", cfg.Hidden, cfg.FFN)
+		w.Layers = append(w.Layers, ly)
 	}
 	if l.err != nil {
 		return nil, l.err

@@ -9,6 +9,7 @@ import (
 
 	"github.com/chzyer/readline"
 
+	"github.com/bitnet-go/bitnet/model"
 	"github.com/bitnet-go/bitnet/tokenizer/chat"
 )
 
@@ -128,8 +129,11 @@ func (s *session) cmdSet(arg string) (bool, error) {
 	}
 	if strings.EqualFold(key, "threads") {
 		n, err := strconv.Atoi(value)
-		if err != nil || n < 0 {
-			return false, fmt.Errorf("threads: %q is not a whole number >= 0", value)
+		if err != nil {
+			return false, fmt.Errorf("threads: %q is not a whole number", value)
+		}
+		if err := model.ValidateThreads(n); err != nil {
+			return false, err
 		}
 		if err := s.chat.SetThreads(n); err != nil {
 			return false, err

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/bitnet-go/bitnet/kernels"
@@ -15,7 +16,8 @@ import (
 )
 
 // modelCase is the part of a golden case.json (testdata README §1) these
-// tests check the GGUF files against.
+// tests check the GGUF files against. Every expectation comes from it, so
+// cases of other shapes, types and arithmetic are checked as well.
 type modelCase struct {
 	Model struct {
 		Arch         string `json:"arch"`
@@ -33,14 +35,41 @@ type modelCase struct {
 			Vocab   int `json:"vocab"`
 			Ctx     int `json:"ctx"`
 		} `json:"shape"`
-		Weights struct {
+		Rope struct {
+			Type  string  `json:"type"`
+			Theta float64 `json:"theta"`
+			Dim   int     `json:"dim"`
+		} `json:"rope"`
+		RMSEps              float64 `json:"rms_eps"`
+		TiedEmbeddings      *bool   `json:"tied_embeddings"`
+		OutputWeightPresent bool    `json:"output_weight_present"`
+		Weights             struct {
 			PerTensorScale map[string]float64 `json:"per_tensor_scale"`
 		} `json:"weights"`
 	} `json:"model"`
 }
 
-var typeByName = map[string]kernels.Type{
-	"f32": kernels.F32, "f16": kernels.F16, "tq1_0": kernels.TQ1_0, "tq2_0": kernels.TQ2_0, "i2_s": kernels.I2_S,
+// typeByName maps case.json's type names ("f32", "bf16", "q8_0", "q6_k",
+// "tq2_0", "i2_s", ...) to GGML types: every type the kernels support, by
+// its lower-case name.
+var typeByName = func() map[string]kernels.Type {
+	m := map[string]kernels.Type{}
+	for _, t := range kernels.SupportedTypes() {
+		m[strings.ToLower(t.String())] = t
+	}
+	return m
+}()
+
+// archGraph is what each architecture implies about the file (DESIGN.md
+// §3, README "Models and arithmetic"): sub-norms and the RoPE pairing.
+var archGraph = map[string]struct {
+	subNorms bool
+	rope     string
+}{
+	"bitnet":       {true, "neox"},
+	"bitnet-b1.58": {true, "neox"},
+	"bitnet-25":    {true, "neox"},
+	"llama":        {false, "norm"},
 }
 
 // projections are the ternary projections of every block.
@@ -84,17 +113,42 @@ func checkGoldenModel(t *testing.T, f *File, c *modelCase) {
 	if f.Architecture() != arch {
 		t.Errorf("general.architecture = %q, want %q", f.Architecture(), arch)
 	}
+	graph, ok := archGraph[arch]
+	if !ok {
+		t.Fatalf("case architecture %q is not one bitnet runs", arch)
+	}
+	if c.Model.Rope.Type != graph.rope {
+		t.Errorf("case RoPE type %q, but architecture %s pairs %s", c.Model.Rope.Type, arch, graph.rope)
+	}
 	for key, want := range map[string]int{
 		"vocab_size": s.Vocab, "context_length": s.Ctx, "embedding_length": s.Hidden,
 		"feed_forward_length": s.FFN, "block_count": s.Layers, "attention.head_count": s.Heads,
-		"attention.head_count_kv": s.KVHeads, "rope.dimension_count": s.HeadDim,
+		"attention.head_count_kv": s.KVHeads,
 	} {
 		if got, ok := f.Int(arch + "." + key); !ok || got != int64(want) {
 			t.Errorf("%s.%s = %d (present %v), want %d", arch, key, got, ok, want)
 		}
 	}
-	if eps, ok := f.Float(arch + ".attention.layer_norm_rms_epsilon"); !ok || float32(eps) != float32(1e-5) {
-		t.Errorf("rms epsilon = %v (present %v)", eps, ok)
+	// Keys that may be absent have the defaults the engine applies.
+	optional := func(key string, def, want int) {
+		got, ok := f.Int(arch + "." + key)
+		if !ok {
+			got = int64(def)
+		}
+		if got != int64(want) {
+			t.Errorf("%s.%s = %d (present %v), want %d", arch, key, got, ok, want)
+		}
+	}
+	optional("attention.key_length", s.Hidden/s.Heads, s.HeadDim)
+	optional("rope.dimension_count", s.HeadDim, c.Model.Rope.Dim)
+	if theta, ok := f.Float(arch + ".rope.freq_base"); !ok || float32(theta) != float32(c.Model.Rope.Theta) {
+		t.Errorf("rope.freq_base = %v (present %v), want %v", theta, ok, c.Model.Rope.Theta)
+	}
+	if eps, ok := f.Float(arch + ".attention.layer_norm_rms_epsilon"); !ok || float32(eps) != float32(c.Model.RMSEps) {
+		t.Errorf("rms epsilon = %v (present %v), want %v", eps, ok, c.Model.RMSEps)
+	}
+	if tied := c.Model.TiedEmbeddings; tied != nil && *tied == c.Model.OutputWeightPresent {
+		t.Errorf("case.json: tied_embeddings %v with output_weight_present %v", *tied, c.Model.OutputWeightPresent)
 	}
 
 	wt, ok := typeByName[c.Model.WeightType]
@@ -103,38 +157,52 @@ func checkGoldenModel(t *testing.T, f *File, c *modelCase) {
 		t.Fatalf("case weight type %q (id %d), embedding type %q", c.Model.WeightType, c.Model.WeightTypeID, c.Model.EmbedType)
 	}
 	kvDim := uint64(s.KVHeads * s.HeadDim)
+	qDim := uint64(s.Heads * s.HeadDim)
 	h, ffn := uint64(s.Hidden), uint64(s.FFN)
 	type spec struct {
-		typ  kernels.Type
-		dims []uint64
+		typ      kernels.Type
+		dims     []uint64
+		anyFloat bool // any non-ternary type (the lm head's type is not in case.json)
 	}
 	want := map[string]spec{
-		"token_embd.weight":  {et, []uint64{h, uint64(s.Vocab)}},
-		"output_norm.weight": {kernels.F32, []uint64{h}},
+		"token_embd.weight":  {typ: et, dims: []uint64{h, uint64(s.Vocab)}},
+		"output_norm.weight": {typ: kernels.F32, dims: []uint64{h}},
+	}
+	if c.Model.OutputWeightPresent {
+		want["output.weight"] = spec{dims: []uint64{h, uint64(s.Vocab)}, anyFloat: true}
 	}
 	projDims := map[string][]uint64{
-		"attn_q": {h, h}, "attn_output": {h, h}, "attn_k": {h, kvDim}, "attn_v": {h, kvDim},
+		"attn_q": {h, qDim}, "attn_output": {qDim, h}, "attn_k": {h, kvDim}, "attn_v": {h, kvDim},
 		"ffn_gate": {h, ffn}, "ffn_up": {h, ffn}, "ffn_down": {ffn, h},
+	}
+	perLayer := 2 + len(projections)
+	if graph.subNorms {
+		perLayer += 2
+	}
+	if c.Model.ScaleTensors {
+		perLayer += len(projections)
 	}
 	for l := 0; l < s.Layers; l++ {
 		p := fmt.Sprintf("blk.%d.", l)
-		for _, norm := range []string{"attn_norm", "attn_sub_norm", "ffn_norm"} {
-			want[p+norm+".weight"] = spec{kernels.F32, []uint64{h}}
+		want[p+"attn_norm.weight"] = spec{typ: kernels.F32, dims: []uint64{h}}
+		want[p+"ffn_norm.weight"] = spec{typ: kernels.F32, dims: []uint64{h}}
+		if graph.subNorms {
+			want[p+"attn_sub_norm.weight"] = spec{typ: kernels.F32, dims: []uint64{qDim}}
+			want[p+"ffn_sub_norm.weight"] = spec{typ: kernels.F32, dims: []uint64{ffn}}
 		}
-		want[p+"ffn_sub_norm.weight"] = spec{kernels.F32, []uint64{ffn}}
 		for _, proj := range projections {
-			want[p+proj+".weight"] = spec{wt, projDims[proj]}
+			want[p+proj+".weight"] = spec{typ: wt, dims: projDims[proj]}
 			if c.Model.ScaleTensors {
-				want[p+proj+".scale"] = spec{kernels.F32, []uint64{1}}
+				want[p+proj+".scale"] = spec{typ: kernels.F32, dims: []uint64{1}}
 			}
 		}
 	}
-	perLayer := 11
-	if c.Model.ScaleTensors {
-		perLayer += 7
+	n := 2 + perLayer*s.Layers
+	if c.Model.OutputWeightPresent {
+		n++
 	}
-	if n := 2 + perLayer*s.Layers; len(f.Tensors) != n || len(want) != n {
-		t.Errorf("%d tensors, want 2 + %d per layer x %d layers = %d", len(f.Tensors), perLayer, s.Layers, n)
+	if len(f.Tensors) != n || len(want) != n {
+		t.Errorf("%d tensors, want 2 + %d per layer x %d layers (+1 with output.weight) = %d", len(f.Tensors), perLayer, s.Layers, n)
 	}
 	for i := range f.Tensors {
 		tn := &f.Tensors[i]
@@ -143,7 +211,8 @@ func checkGoldenModel(t *testing.T, f *File, c *modelCase) {
 			t.Errorf("unexpected tensor %q", tn.Name)
 			continue
 		}
-		if tn.Type != w.typ || !reflect.DeepEqual(tn.Dims, w.dims) {
+		typeOK := tn.Type == w.typ || (w.anyFloat && !tn.Type.Ternary())
+		if !typeOK || !reflect.DeepEqual(tn.Dims, w.dims) {
 			t.Errorf("%s: %v %v, want %v %v", tn.Name, tn.Type, tn.Dims, w.typ, w.dims)
 		}
 		size, _ := kernels.TensorBytes(tn.Type, tn.Dims[0], tn.Elems())
@@ -156,8 +225,8 @@ func checkGoldenModel(t *testing.T, f *File, c *modelCase) {
 			t.Errorf("missing tensor %q", name)
 		}
 	}
-	if _, ok := f.Tensor("output.weight"); ok {
-		t.Error("output.weight present; the golden models tie embeddings")
+	if _, ok := f.Tensor("output.weight"); ok != c.Model.OutputWeightPresent {
+		t.Errorf("output.weight present %v, case.json says %v", ok, c.Model.OutputWeightPresent)
 	}
 
 	// Where each per-tensor scale s lives (README §1.1).
