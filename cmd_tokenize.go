@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 
+	"github.com/bitnet-go/bitnet/model/loader"
 	"github.com/bitnet-go/bitnet/tokenizer"
 )
 
@@ -12,5 +13,5 @@ func init() {
 
 // runTokenize implements `bitnet tokenize`: the token ids of a text.
 func runTokenize(ctx context.Context, args []string, io stdio) error {
-	return tokenizer.RunTokenize(args, io.in, io.out, io.err)
+	return tokenizer.RunTokenize(args, io.in, io.out, io.err, tokenizer.TokenizeOptions{OpenModel: loader.LoadTokenizer})
 }

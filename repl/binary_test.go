@@ -6,21 +6,27 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
 	"github.com/bitnet-go/bitnet/model/gguf"
+	"github.com/bitnet-go/bitnet/models"
+	"github.com/bitnet-go/bitnet/tokenizer"
 )
 
 // The tests in this package that drive the real bitnet binary use one build
-// of it, made by TestMain, and two small models from the shared golden test
-// data: a base model without a chat template (completion mode) and a copy of
-// it whose tokenizer carries a Llama 2 chat template (chat mode).
+// of it, made by TestMain, and models made from the one embedded in bitnet
+// (models.DefaultFile, 256-token context), so that they run in a lone clone
+// of the repository: the model as it is (no chat template: completion
+// mode), a copy whose tokenizer carries a Llama 2 chat template (chat mode),
+// and a copy of that which never ends its turn. None of them needs the
+// golden data of ../shared.
 var (
 	binary      string // the bitnet binary built for the tests
-	testdataErr error  // why the shared test data cannot be used
-	baseModel   string // random-weight model without a chat template, 256-token context
-	chatModel   string // the same weights with a Llama 2 chat template
+	baseModel   string // the embedded model's file: a base model without a chat template
+	chatModel   string // the same with a Llama 2 chat template
+	endlessChat string // chatModel whose end-of-text token is a normal token, not a stop
 )
 
 // llama2TemplateSource is enough of a Llama 2 chat template for
@@ -50,25 +56,18 @@ func runTests(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "build bitnet: %v\n%s", err, out)
 		return 1
 	}
-	baseModel = filepath.Join(root, "..", "shared", "testdata", "models", "b158-relu2-tq2_0", "model.gguf")
-	if _, err := os.Stat(baseModel); err != nil {
-		testdataErr = fmt.Errorf("shared test data absent: %w", err)
-	} else {
-		chatModel = filepath.Join(dir, "chat.gguf")
-		if err := withChatTemplate(baseModel, chatModel, llama2TemplateSource); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
+	baseModel = filepath.Join(root, "models", models.DefaultFile)
+	chatModel = filepath.Join(dir, "chat.gguf")
+	endlessChat = filepath.Join(dir, "endless.gguf")
+	if err := withChatTemplate(baseModel, chatModel, llama2TemplateSource); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if err := withoutEndOfText(chatModel, endlessChat); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
 	}
 	return m.Run()
-}
-
-// needModels skips a test when the shared test models are absent.
-func needModels(t *testing.T) {
-	t.Helper()
-	if testdataErr != nil {
-		t.Skip(testdataErr)
-	}
 }
 
 // moduleRoot finds the directory of go.mod above the working directory.
@@ -90,9 +89,62 @@ func moduleRoot() (string, error) {
 }
 
 // withChatTemplate copies the GGUF file src to dst with
-// tokenizer.chat_template set to template.
+// tokenizer.chat_template set to template. A bitnet-b1.58 model (the
+// embedded one) is written as the equivalent "bitnet" architecture with
+// the ReLU² key, the form of the shared test models: chat.ForModel gives
+// the bitnet-b1.58 architectures BitNet's own chat format whatever
+// template their file names.
 func withChatTemplate(src, dst, template string) error {
-	return copyGGUF(src, dst, map[string]any{"tokenizer.chat_template": template})
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	f, err := gguf.Parse(b)
+	if err != nil {
+		return fmt.Errorf("parse %s: %w", src, err)
+	}
+	set := map[string]any{"tokenizer.chat_template": template}
+	rename := map[string]string{}
+	if arch, _ := f.String("general.architecture"); arch == "bitnet-b1.58" {
+		set["general.architecture"] = "bitnet"
+		set["bitnet.hidden_activation"] = "relu2"
+		for _, kv := range f.KVs {
+			if rest, ok := strings.CutPrefix(kv.Key, arch+"."); ok {
+				rename[kv.Key] = "bitnet." + rest
+			}
+		}
+	}
+	return rewriteGGUF(f, dst, rename, set)
+}
+
+// withoutEndOfText copies the GGUF file src to dst with its end-of-text
+// token made a normal token and BOS named as EOS in its place, so that
+// nothing the model writes ends its turn: the model then answers until the
+// token limit or the context window stops it.
+func withoutEndOfText(src, dst string) error {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	f, err := gguf.Parse(b)
+	if err != nil {
+		return fmt.Errorf("parse %s: %w", src, err)
+	}
+	eos, ok1 := f.Int("tokenizer.ggml.eos_token_id")
+	bos, ok2 := f.Int("tokenizer.ggml.bos_token_id")
+	types, ok3 := f.Ints("tokenizer.ggml.token_type")
+	if !ok1 || !ok2 || !ok3 || eos < 0 || eos >= int64(len(types)) {
+		return fmt.Errorf("%s: no EOS, BOS or token types", src)
+	}
+	newTypes := make([]int32, len(types))
+	for i, v := range types {
+		newTypes[i] = int32(v)
+	}
+	newTypes[eos] = int32(tokenizer.TypeNormal)
+	return copyGGUF(src, dst, map[string]any{
+		"tokenizer.ggml.token_type":   newTypes,
+		"tokenizer.ggml.eos_token_id": uint32(bos),
+	})
 }
 
 // copyGGUF copies the GGUF file src to dst with the metadata in set added
@@ -106,12 +158,28 @@ func copyGGUF(src, dst string, set map[string]any) error {
 	if err != nil {
 		return fmt.Errorf("parse %s: %w", src, err)
 	}
+	return rewriteGGUF(f, dst, nil, set)
+}
+
+// rewriteGGUF writes f to dst with the metadata keys in rename renamed and
+// the metadata in set added or replaced.
+func rewriteGGUF(f *gguf.File, dst string, rename map[string]string, set map[string]any) error {
 	w := gguf.NewWriter()
 	for _, kv := range f.KVs {
-		w.AddKV(kv.Key, kv.Value.Any())
+		key := kv.Key
+		if to, ok := rename[key]; ok {
+			key = to
+		}
+		w.AddKV(key, kv.Value.Any())
 	}
-	for k, v := range set {
-		w.AddKV(k, v)
+	// AddKV replaces a key in place; new keys go last, sorted.
+	keys := make([]string, 0, len(set))
+	for k := range set {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		w.AddKV(k, set[k])
 	}
 	for _, t := range f.Tensors {
 		w.AddTensor(t.Name, t.Type, t.Dims, t.Data)

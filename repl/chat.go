@@ -108,13 +108,31 @@ func (c *Chat) Model() Model { return c.model }
 // Template returns the chat template in use.
 func (c *Chat) Template() chat.Template { return c.template }
 
-// SetTemplate switches the chat template; the conversation is kept.
+// SetTemplate switches the chat template; the conversation is kept. A
+// template that cannot render the conversation so far (Llama 2 after an
+// assistant message that answers nothing, say) is refused.
 func (c *Chat) SetTemplate(t chat.Template) error {
 	if err := checkTemplate(t, c.model.Tokenizer); err != nil {
 		return fmt.Errorf("template %s does not suit this model: %w", t.Name(), err)
 	}
+	if err := c.checkConversation(t, c.System, c.turns); err != nil {
+		return fmt.Errorf("template %s cannot continue this conversation (%w): /clear starts a new one", t.Name(), err)
+	}
 	c.template = t
 	return nil
+}
+
+// checkConversation reports whether t can render the conversation of
+// system and turns followed by a new user message, as the next Reply will.
+func (c *Chat) checkConversation(t chat.Template, system string, turns []chat.Message) error {
+	msgs := make([]chat.Message, 0, len(turns)+2)
+	if system != "" {
+		msgs = append(msgs, chat.Message{Role: chat.RoleSystem, Content: system})
+	}
+	msgs = append(msgs, turns...)
+	msgs = append(msgs, chat.Message{Role: chat.RoleUser, Content: "next"})
+	_, err := t.Render(c.model.Tokenizer, msgs, chat.Options{AddAssistantPrompt: true})
+	return err
 }
 
 // Completion reports whether the chat is in completion mode (the "none"
@@ -133,7 +151,9 @@ func (c *Chat) Messages() []chat.Message {
 
 // SetMessages replaces the conversation. A leading system message becomes
 // the system prompt (an empty one is dropped); the others must be user or
-// assistant messages.
+// assistant messages, in an order the chat template can render (Llama 2
+// cannot start with an assistant message). On error the conversation is
+// unchanged.
 func (c *Chat) SetMessages(msgs []chat.Message) error {
 	system := ""
 	if len(msgs) > 0 && msgs[0].Role == chat.RoleSystem {
@@ -143,6 +163,9 @@ func (c *Chat) SetMessages(msgs []chat.Message) error {
 		if m.Role != chat.RoleUser && m.Role != chat.RoleAssistant {
 			return fmt.Errorf("message %d: role %q (want user or assistant; a system message may only come first)", i+1, m.Role)
 		}
+	}
+	if err := c.checkConversation(c.template, system, msgs); err != nil {
+		return fmt.Errorf("the %s template cannot continue this conversation (%w); the current one is kept", c.template.Name(), err)
 	}
 	c.System = system
 	c.turns = append([]chat.Message(nil), msgs...)

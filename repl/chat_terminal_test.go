@@ -54,7 +54,6 @@ func readSaved(t *testing.T, path string) []Message {
 // line, slash commands, and Ctrl+D; then a second run recalls the history
 // of the first.
 func TestTerminalChat(t *testing.T) {
-	needModels(t)
 	home := t.TempDir()
 	env := testEnv(home, "NO_COLOR=1")
 	args := []string{"-m", chatModel, "-n", "8", "--temp", "0", "-t", "1"}
@@ -92,7 +91,9 @@ func TestTerminalChat(t *testing.T) {
 	commands := []struct{ line, reply string }{
 		{"/set temperature 0.5", "temperature = 0.5"},
 		{"/set top_k many", `"many" is not a whole number`},
-		{"/set top_p 2", "top_p 2 must be in [0, 1]"},
+		{"/set top_p 2", "top_p 2 must be in (0, 1]"},
+		{"/set seed -5", "seed -5 must be >= 0, or -1"},
+		{"/set repeat_penalty 0", "repeat_penalty 0 must be a finite number > 0"},
 		{"/set nonsense 1", `unknown setting "nonsense"`},
 		{"/set threads 2", "threads = 2"},
 		{"/nope", "Unknown command /nope"},
@@ -150,6 +151,13 @@ func TestTerminalChat(t *testing.T) {
 	term.expect("/load: load ")
 	term.expect("no such file")
 	term.expect(prompt)
+	odd := filepath.Join(home, "odd.json")
+	if err := os.WriteFile(odd, []byte(`{"version":1,"messages":[{"role":"assistant","content":"Hi"}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	term.send("/load " + odd + keyEnter)
+	term.expect("the llama2 template cannot continue this conversation")
+	term.expect(prompt)
 
 	term.send(`"""first` + keyEnter)
 	term.send(`second"""` + keyEnter)
@@ -195,11 +203,10 @@ func TestTerminalChat(t *testing.T) {
 // back at the prompt at once, keep the partial answer in the conversation,
 // and answer the next message.
 func TestTerminalCtrlCStopsAnswer(t *testing.T) {
-	needModels(t)
 	home := t.TempDir()
-	// A context window of 8192 tokens and no length limit: the random
-	// model, which never ends its turn, would write for many seconds.
-	term := startTerminal(t, testEnv(home, "NO_COLOR=1"), nil, "-m", chatModel, "-c", "8192", "--temp", "0", "-t", "1")
+	// A context window of 8192 tokens and no length limit: the model,
+	// which here cannot end its turn, would write for many seconds.
+	term := startTerminal(t, testEnv(home, "NO_COLOR=1"), nil, "-m", endlessChat, "-c", "8192", "--temp", "0", "-t", "1")
 	term.expect(prompt)
 	term.send("tell me a long story" + keyEnter)
 	term.expect("tell me a long story\n")
@@ -216,6 +223,8 @@ func TestTerminalCtrlCStopsAnswer(t *testing.T) {
 	latency := time.Since(pressed)
 	t.Logf("Ctrl+C to prompt: %v", latency)
 	// Generous: the machine is shared; what is measured is in the log.
+	// TestGenerateStopsAtNextCheck shows without a clock that the engine
+	// stops at its next check, at most one layer's work after Ctrl+C.
 	if latency > 2*time.Second {
 		t.Errorf("Ctrl+C took %v to return to the prompt", latency)
 	}
@@ -241,7 +250,10 @@ func TestTerminalCtrlCStopsAnswer(t *testing.T) {
 	term.expect(prompt)
 	term.send("once more" + keyEnter)
 	term.expect("once more\n")
-	for start := len(term.raw(0)); len(term.raw(start)) < 100; time.Sleep(5 * time.Millisecond) {
+	for start, deadline := len(term.raw(0)), time.Now().Add(waitLimit); len(term.raw(start)) < 100; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the answer did not start:\n%s", term.text(0))
+		}
 	}
 	term.send(keyCtrlD)
 	if code := term.wait(); code != 0 {
@@ -252,7 +264,6 @@ func TestTerminalCtrlCStopsAnswer(t *testing.T) {
 // TestTerminalCompletionMode runs a model without a chat template: bitnet
 // says it continues text, and does.
 func TestTerminalCompletionMode(t *testing.T) {
-	needModels(t)
 	args := []string{"-m", baseModel, "-n", "12", "--temp", "0", "-t", "1"}
 	want := onTerminal(oneShot(t, append(args, "-p", "Once upon a time")...))
 	term := startTerminal(t, testEnv(t.TempDir(), "NO_COLOR=1"), nil, args...)
@@ -276,7 +287,6 @@ func TestTerminalCompletionMode(t *testing.T) {
 // 256-token context window: bitnet drops the oldest turns, says so once,
 // and keeps answering.
 func TestTerminalContextOverflow(t *testing.T) {
-	needModels(t)
 	home := t.TempDir()
 	term := startTerminal(t, testEnv(home, "NO_COLOR=1"), nil, "-m", chatModel, "-n", "24", "--temp", "0", "-t", "1", "-s", "You are a test.")
 	term.expect(prompt)
@@ -311,7 +321,6 @@ var sgr = regexp.MustCompile(`\x1b\[[0-9;]*m`)
 // TestTerminalColour checks that the chat is coloured on a terminal, and
 // not with NO_COLOR or --no-color.
 func TestTerminalColour(t *testing.T) {
-	needModels(t)
 	for _, c := range []struct {
 		name   string
 		env    []string
@@ -342,7 +351,6 @@ func TestTerminalColour(t *testing.T) {
 // only the answers go there; the banner, prompt and notices stay on the
 // terminal (stderr).
 func TestTerminalStdoutRedirected(t *testing.T) {
-	needModels(t)
 	args := []string{"-m", chatModel, "-n", "8", "--temp", "0", "-t", "1"}
 	want := oneShot(t, append(args, "-p", "hello")...)
 	var stdout bytes.Buffer

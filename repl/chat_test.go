@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -17,7 +18,6 @@ import (
 // loadModel loads a GGUF model for in-process tests.
 func loadModel(t *testing.T, path string, opts model.Options) Model {
 	t.Helper()
-	needModels(t)
 	m, err := model.Load(path, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -81,12 +81,11 @@ func newTestChat(t *testing.T, template string, maxTokens int) *Chat {
 var discard = Stream{Text: func(string) error { return nil }}
 
 func TestTemplateFor(t *testing.T) {
-	needModels(t)
-	archModel := filepath.Join(filepath.Dir(filepath.Dir(baseModel)), "b158-arch-i2_s", "model.gguf")
 	cases := []struct{ path, want string }{
-		{baseModel, chat.NameNone},   // no chat template: a base model
+		// bitnet-b1.58 implies the BitNet format, but the vocabulary has
+		// no <|eot_id|>, and no chat template: a base model.
+		{baseModel, chat.NameNone},
 		{chatModel, chat.NameLlama2}, // the template source names Llama 2
-		{archModel, chat.NameNone},   // bitnet-b1.58 implies the BitNet format, but the vocabulary has no <|eot_id|>
 	}
 	for _, c := range cases {
 		m := loadModel(t, c.path, model.Options{Threads: 1})
@@ -281,5 +280,92 @@ func TestControlTokensAreNotShown(t *testing.T) {
 	}
 	if want := tok.Decode(kept); r.Text != want || len(kept) == len(ids) {
 		t.Fatalf("answer %q, want %q (the continuation %v without control token %d)", r.Text, want, ids, marked)
+	}
+}
+
+// TestLoadChecksTemplate loads a conversation that starts with an
+// assistant message: Llama 2 cannot render it, so /load must refuse it,
+// saying why, and keep the conversation, which goes on as before. In
+// completion mode it loads, and switching to Llama 2 is then refused.
+func TestLoadChecksTemplate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "odd.json")
+	if err := os.WriteFile(path, []byte(`{"version":1,"messages":[{"role":"system","content":"Be brief."},
+		{"role":"assistant","content":"Hello, how can I help?"},{"role":"user","content":"hi"}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := newTestChat(t, chat.NameLlama2, 4)
+	if _, err := c.Reply(context.Background(), "hello", discard); err != nil {
+		t.Fatal(err)
+	}
+	before := c.Messages()
+	err := c.Load(path)
+	if err == nil || !strings.Contains(err.Error(), "llama2 template cannot continue this conversation") || !strings.Contains(err.Error(), "an assistant message must follow a user message") {
+		t.Fatalf("loading under llama2: %v", err)
+	}
+	if !reflect.DeepEqual(c.Messages(), before) {
+		t.Errorf("a refused file changed the conversation: %+v", c.Messages())
+	}
+	if r, err := c.Reply(context.Background(), "and then?", discard); err != nil || r.Stats.GeneratedTokens == 0 {
+		t.Errorf("the next message after a refused /load: %v, %d tokens", err, r.Stats.GeneratedTokens)
+	}
+
+	none := newTestChat(t, chat.NameNone, 4)
+	if err := none.Load(path); err != nil {
+		t.Fatalf("loading in completion mode: %v", err)
+	}
+	llama2, _ := chat.ByName(chat.NameLlama2)
+	if err := none.SetTemplate(llama2); err == nil || !strings.Contains(err.Error(), "cannot continue this conversation") || none.Template().Name() != chat.NameNone {
+		t.Errorf("switching to llama2 with an assistant message first: %v; template %s", err, none.Template().Name())
+	}
+	none.Clear()
+	if err := none.SetTemplate(llama2); err != nil {
+		t.Errorf("switching to llama2 after /clear: %v", err)
+	}
+}
+
+// TestStopsAtFileEndOfTurn names, as the file's end-of-turn token
+// (tokenizer.ggml.eot_token_id), the ordinary token the model writes
+// first after "Once upon a time": the answer must end there, before that
+// token, in completion mode and in the Llama 2 format, whose text has no
+// end marker of its own, in-process and in the bitnet binary.
+func TestStopsAtFileEndOfTurn(t *testing.T) {
+	base := loadModel(t, baseModel, model.Options{Threads: 1})
+	tok := base.Tokenizer
+	for _, template := range []string{chat.NameNone, chat.NameLlama2} {
+		tmpl, err := chat.ByName(template)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The first token of the greedy answer becomes the end-of-turn token.
+		prompt, err := tmpl.Render(tok, []chat.Message{{Role: chat.RoleUser, Content: "Once upon a time"}}, chat.Options{AddAssistantPrompt: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := -1
+		_, err = base.Model.NewSession().Generate(context.Background(), prompt, model.GenerateOptions{MaxTokens: 1},
+			func(id int) error { first = id; return nil })
+		if err != nil || first < 0 || tok.Type(first) != tokenizer.TypeNormal || slices.Contains(tmpl.StopTokens(tok), first) {
+			t.Fatalf("%s: first token %d (type %d), %v; want a normal token that does not stop", template, first, tok.Type(first), err)
+		}
+		path := filepath.Join(t.TempDir(), "eot.gguf")
+		if err := copyGGUF(baseModel, path, map[string]any{"tokenizer.ggml.eot_token_id": uint32(first)}); err != nil {
+			t.Fatal(err)
+		}
+		m := loadModel(t, path, model.Options{Threads: 1})
+		s := DefaultSettings()
+		s.Sampler.Temperature, s.MaxTokens = 0, 6
+		eot, err := NewChat(m, tmpl, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := eot.Reply(context.Background(), "Once upon a time", discard)
+		if err != nil || r.Stats.Reason != model.StopToken || r.Stats.GeneratedTokens != 0 || r.Text != "" {
+			t.Errorf("%s with end-of-turn token %d (%q): answer %q, %d tokens, %v, %v; want it to end at once",
+				template, first, tok.Piece(first), r.Text, r.Stats.GeneratedTokens, r.Stats.Reason, err)
+		}
+		res := runBinary(t, nil, "-m", path, "--template", template, "-p", "Once upon a time", "-n", "6", "--temp", "0", "--json")
+		if res.code != 0 || !strings.Contains(res.stdout, `"generated_tokens":0,`) || !strings.Contains(res.stdout, `"stop_reason":"end_of_text"`) {
+			t.Errorf("%s: bitnet with end-of-turn token %d: exit %d, %s%s", template, first, res.code, res.stdout, res.stderr)
+		}
 	}
 }

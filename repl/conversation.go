@@ -70,7 +70,8 @@ func (c *Chat) Save(path string) error {
 	return nil
 }
 
-// Load replaces the conversation with the one saved in path. On error the
+// Load replaces the conversation with the one saved in path. A conversation
+// the chat template cannot render is refused (see SetMessages). On error the
 // conversation is unchanged.
 func (c *Chat) Load(path string) error {
 	conv, err := ReadConversation(path)

@@ -7,14 +7,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/bitnet-go/bitnet/models"
 )
 
 // TestOneShotMatchesEngine checks that -p, a piped prompt and both together
 // write exactly the engine's continuation to stdout, and nothing to stderr.
 func TestOneShotMatchesEngine(t *testing.T) {
-	needModels(t)
 	flags := []string{"-m", baseModel, "-n", "12", "--temp", "0", "-t", "1"}
 	cases := []struct {
 		name   string
@@ -42,7 +39,6 @@ func TestOneShotMatchesEngine(t *testing.T) {
 // chat model with --raw continues text like the base model, and the base
 // model with --template llama2 answers like the chat model.
 func TestTemplateFlags(t *testing.T) {
-	needModels(t)
 	flags := []string{"-n", "10", "--temp", "0", "-t", "1", "-p", "hello"}
 	base := oneShot(t, append(flags, "-m", baseModel)...)
 	chat := oneShot(t, append(flags, "-m", chatModel)...)
@@ -65,7 +61,6 @@ func TestTemplateFlags(t *testing.T) {
 
 // TestJSONOutput checks the --json object against a plain run.
 func TestJSONOutput(t *testing.T) {
-	needModels(t)
 	flags := []string{"-m", baseModel, "-n", "9", "--temp", "0", "-t", "1", "-p", "Once upon a time"}
 	text := oneShot(t, flags...)
 	r := runBinary(t, nil, append(flags, "--json")...)
@@ -81,8 +76,8 @@ func TestJSONOutput(t *testing.T) {
 	if dec.More() {
 		t.Errorf("more than one JSON value on stdout: %s", r.stdout)
 	}
-	if res.Text+"\n" != text || res.GeneratedTokens != 9 || res.StopReason != "max_tokens" || res.Template != "none" || res.Model != "model.gguf" {
-		t.Errorf("JSON %+v; want text %q, 9 tokens, max_tokens, template none, model model.gguf", res, text)
+	if res.Text+"\n" != text || res.GeneratedTokens != 9 || res.StopReason != "max_tokens" || res.Template != "none" || res.Model != filepath.Base(baseModel) {
+		t.Errorf("JSON %+v; want text %q, 9 tokens, max_tokens, template none, model %s", res, text, filepath.Base(baseModel))
 	}
 	if res.PromptTokens < 2 || res.PromptSeconds <= 0 || res.GenerateSeconds <= 0 || res.GenerateTokensPerSecond <= 0 {
 		t.Errorf("JSON counts and timings %+v", res)
@@ -93,7 +88,6 @@ func TestJSONOutput(t *testing.T) {
 // blank, far longer than the context window, and binary garbage. Each gives
 // an answer or one clear line on stderr, never a crash.
 func TestStdinProblems(t *testing.T) {
-	needModels(t)
 	flags := []string{"-m", baseModel, "-n", "8", "-t", "1"}
 	const line = "All work and no play makes Jack a dull boy. "
 	long := []byte(strings.Repeat(line, 200_000/len(line)+1))[:200_000]
@@ -148,7 +142,6 @@ func checkOneLineError(t *testing.T, r result, code int, msg string) {
 
 // TestFlags checks --version, --help and the usage errors of the flags.
 func TestFlags(t *testing.T) {
-	needModels(t)
 	if r := runBinary(t, nil, "--version"); r.code != 0 || !strings.HasPrefix(r.stdout, "bitnet ") {
 		t.Errorf("--version: exit %d, %q", r.code, r.stdout)
 	}
@@ -168,6 +161,10 @@ func TestFlags(t *testing.T) {
 		{[]string{"-m", baseModel, "--temp", "hot", "-p", "x"}, `"hot" is not a number`},
 		{[]string{"-m", baseModel, "--temp", "-1", "-p", "x"}, "temperature"},
 		{[]string{"-m", baseModel, "--top-p", "1.5", "-p", "x"}, "top_p"},
+		{[]string{"-m", baseModel, "--top-p", "0", "-p", "x"}, "top_p 0 must be in (0, 1]"},
+		{[]string{"-m", baseModel, "--min-p", "NaN", "-p", "x"}, "min_p"},
+		{[]string{"-m", baseModel, "--top-k", "-1", "-p", "x"}, "top_k"},
+		{[]string{"-m", baseModel, "--repeat-penalty", "0", "-p", "x"}, "repeat_penalty 0 must be a finite number > 0"},
 		{[]string{"-m", baseModel, "-n", "-3", "-p", "x"}, "max_tokens"},
 		{[]string{"-m", baseModel, "-t", "-2", "-p", "x"}, "threads"},
 		{[]string{"-m", baseModel, "-c", "-2", "-p", "x"}, "context size"},
@@ -186,17 +183,11 @@ func TestFlags(t *testing.T) {
 }
 
 // TestEmbeddedModelIsDefault: with no -m, bitnet answers with the model
-// embedded in the binary, exactly as the engine continues with that file.
+// embedded in the binary, exactly as the engine continues with its file.
 func TestEmbeddedModelIsDefault(t *testing.T) {
-	needModels(t)
-	root, err := moduleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	embedded := filepath.Join(root, "models", models.DefaultFile)
 	const prompt = "Once upon a time"
 	r := runBinary(t, nil, "-p", prompt, "-n", "16", "--temp", "0")
-	if want := greedyText(t, embedded, prompt, 16); r.code != 0 || r.stdout != want+"\n" {
+	if want := greedyText(t, baseModel, prompt, 16); r.code != 0 || r.stdout != want+"\n" {
 		t.Errorf("exit %d, stdout %q, stderr %q; want %q", r.code, r.stdout, r.stderr, want)
 	}
 }
@@ -204,7 +195,6 @@ func TestEmbeddedModelIsDefault(t *testing.T) {
 // TestLargeContext checks that -c sets the context window: the 200-token
 // prompt that overflows a 128-token window fits a 512-token one.
 func TestLargeContext(t *testing.T) {
-	needModels(t)
 	prompt := strings.Repeat("a b ", 100)
 	checkOneLineError(t, runBinary(t, []byte(prompt), "-m", baseModel, "-n", "4", "-c", "128"), 1, "128-token context window")
 	if r := runBinary(t, []byte(prompt), "-m", baseModel, "-n", "4", "-c", "512"); r.code != 0 || r.stdout == "" {

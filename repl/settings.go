@@ -2,6 +2,7 @@ package repl
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -14,8 +15,8 @@ type Settings struct {
 	// Sampler chooses each token; its Seed field is ignored in favour of
 	// Seed below.
 	Sampler model.SamplerOptions
-	// Seed seeds each answer's sampler; a negative seed means a new random
-	// seed for every answer.
+	// Seed seeds each answer's sampler; -1 means a new random seed for
+	// every answer. Other negative seeds are invalid (as --seed says).
 	Seed int64
 	// MaxTokens bounds the length of an answer; 0 means until the model
 	// ends its turn or the context window is full.
@@ -33,12 +34,24 @@ func DefaultSettings() Settings {
 	}
 }
 
-// Validate reports settings out of range.
+// Validate reports settings out of range, with the names /set uses. Besides
+// what model.SamplerOptions.Validate refuses it refuses the values that the
+// sampler reads as "off" but a user would not mean so: top_p 0 (the sampler
+// would keep every token) and repeat_penalty 0 (the sampler would apply no
+// penalty); 1 turns either off.
 func (s *Settings) Validate() error {
-	if s.MaxTokens < 0 {
+	o := &s.Sampler
+	switch {
+	case s.MaxTokens < 0:
 		return fmt.Errorf("max_tokens %d must be >= 0 (0 = no limit)", s.MaxTokens)
+	case s.Seed < -1:
+		return fmt.Errorf("seed %d must be >= 0, or -1 for a new random seed each answer", s.Seed)
+	case !(o.TopP > 0 && o.TopP <= 1):
+		return fmt.Errorf("top_p %v must be in (0, 1] (1 = off)", o.TopP)
+	case !(o.RepeatPenalty > 0) || math.IsInf(float64(o.RepeatPenalty), 0):
+		return fmt.Errorf("repeat_penalty %v must be a finite number > 0 (1 = off)", o.RepeatPenalty)
 	}
-	return s.Sampler.Validate()
+	return o.Validate()
 }
 
 // samplerFor returns the sampler options for one answer.
@@ -77,7 +90,7 @@ var settingKeys = []setting{
 	{"repeat_penalty", "penalty on recently used tokens; 1 = off",
 		func(s *Settings) string { return formatFloat(s.Sampler.RepeatPenalty) },
 		func(s *Settings, v string) error { return parseFloat(v, &s.Sampler.RepeatPenalty) }},
-	{"seed", "random seed, so answers repeat; -1 = new each answer",
+	{"seed", "random seed >= 0, so answers repeat; -1 or random = new each answer",
 		func(s *Settings) string {
 			if s.Seed < 0 {
 				return "random"
@@ -93,7 +106,7 @@ var settingKeys = []setting{
 			if err != nil {
 				return fmt.Errorf("%q is not a whole number", v)
 			}
-			s.Seed = max(n, -1)
+			s.Seed = n // Validate refuses seeds below -1
 			return nil
 		}},
 	{"max_tokens", "longest answer in tokens; 0 = no limit",

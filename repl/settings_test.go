@@ -1,6 +1,9 @@
 package repl
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestSettingsApply(t *testing.T) {
 	s := DefaultSettings()
@@ -32,10 +35,17 @@ func TestSettingsApply(t *testing.T) {
 		{"temperature", "warm"}, {"temperature", "-0.5"}, {"temperature", "NaN"}, {"temperature", "+Inf"},
 		{"top_k", "1.5"}, {"top_k", "-1"}, {"top_p", "1.01"}, {"min_p", "-0.1"},
 		{"repeat_penalty", "-2"}, {"seed", "abc"}, {"max_tokens", "-5"}, {"colour", "blue"},
+		// Values the sampler would read as "off", and other holes.
+		{"repeat_penalty", "0"}, {"repeat_penalty", "NaN"}, {"repeat_penalty", "+Inf"},
+		{"top_p", "0"}, {"top_p", "-0.5"}, {"top_p", "NaN"}, {"min_p", "1.5"}, {"min_p", "NaN"},
+		{"top_k", "-3"}, {"seed", "-5"}, {"seed", "-9223372036854775808"},
 	}
 	for _, v := range invalid {
-		if err := s.apply(v[0], v[1]); err == nil {
+		err := s.apply(v[0], v[1])
+		if err == nil {
 			t.Errorf("/set %s %s accepted", v[0], v[1])
+		} else if key, _ := findSetting(v[0]); key.key != "" && !strings.Contains(err.Error(), key.key) {
+			t.Errorf("/set %s %s: error %q does not name the setting", v[0], v[1], err)
 		}
 		if s != before {
 			t.Fatalf("/set %s %s changed the settings though it failed: %+v", v[0], v[1], s)

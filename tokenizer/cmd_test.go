@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -29,7 +30,7 @@ func tinyModelFile(t *testing.T) string {
 func runTokenize(t *testing.T, stdin string, args ...string) (string, string, error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	err := RunTokenize(args, strings.NewReader(stdin), &out, &errOut)
+	err := RunTokenize(args, strings.NewReader(stdin), &out, &errOut, TokenizeOptions{})
 	return out.String(), errOut.String(), err
 }
 
@@ -97,8 +98,14 @@ func TestRunTokenizeUsage(t *testing.T) {
 		"unknown flag": {"-m", path, "--frobnicate"},
 		"missing arg":  {"-m"},
 	} {
-		if _, _, err := runTokenize(t, "", args...); !errors.Is(err, ErrUsage) {
+		_, stderr, err := runTokenize(t, "", args...)
+		if !errors.Is(err, ErrUsage) {
 			t.Errorf("%s: error %v, want ErrUsage", name, err)
+			continue
+		}
+		// The caller prints the error: one line, nothing else.
+		if stderr != "" || strings.Contains(err.Error(), "\n") || strings.HasPrefix(err.Error(), "usage") {
+			t.Errorf("%s: error %q, stderr %q; want one line of its own and nothing printed", name, err, stderr)
 		}
 	}
 	if _, stderr, err := runTokenize(t, "", "-h"); !errors.Is(err, flag.ErrHelp) || !strings.Contains(stderr, "usage: bitnet tokenize") {
@@ -145,5 +152,20 @@ func TestLoadKinds(t *testing.T) {
 	}
 	if !strings.Contains(out, `"<|begin_of_text|>"`) {
 		t.Errorf("special pieces are escaped: %s", out)
+	}
+}
+
+// TestRunTokenizeInputLimit checks that standard input beyond
+// MaxTokenizeInput is refused with a clear error rather than read whole.
+func TestRunTokenizeInputLimit(t *testing.T) {
+	path := tinyModelFile(t)
+	var out, errOut bytes.Buffer
+	big := io.MultiReader(strings.NewReader(strings.Repeat("the an ", MaxTokenizeInput/7)), strings.NewReader(strings.Repeat("x", 16)))
+	err := RunTokenize([]string{"-m", path}, big, &out, &errOut, TokenizeOptions{})
+	if err == nil || !strings.Contains(err.Error(), "longer than 64 MiB") {
+		t.Fatalf("error %v; want one saying the input is longer than 64 MiB", err)
+	}
+	if out.Len() != 0 {
+		t.Errorf("wrote %d bytes of output for refused input", out.Len())
 	}
 }

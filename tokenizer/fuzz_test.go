@@ -15,6 +15,7 @@ import (
 var fuzzTokenizers struct {
 	once           sync.Once
 	llama3, llama2 *Tokenizer
+	llama2JSON     *Tokenizer // KindFallbackBPE
 }
 
 func realTokenizers() (llama3, llama2 *Tokenizer) {
@@ -25,8 +26,18 @@ func realTokenizers() (llama3, llama2 *Tokenizer) {
 		if p := tryTokenizerPath("llama2/tokenizer.model"); p != "" {
 			fuzzTokenizers.llama2, _ = FromSentencePiece(p)
 		}
+		if p := tryTokenizerPath("llama2/tokenizer.json"); p != "" {
+			fuzzTokenizers.llama2JSON, _ = FromJSON(p)
+		}
 	})
 	return fuzzTokenizers.llama3, fuzzTokenizers.llama2
+}
+
+// realFallbackBPE is the Llama 2 tokenizer.json (BPE with byte fallback)
+// when the shared data is present, else nil.
+func realFallbackBPE() *Tokenizer {
+	realTokenizers()
+	return fuzzTokenizers.llama2JSON
 }
 
 // tryTokenizerPath is tokenizerPath without skipping: "" when the shared
@@ -102,6 +113,70 @@ func FuzzSentencePiece(f *testing.F) {
 		checkSentencePiece(t, tiny, text)
 		if _, llama2 := realTokenizers(); llama2 != nil {
 			checkSentencePiece(t, llama2, text)
+		}
+	})
+}
+
+// tinyFallbackJSON is a small Llama 2 style tokenizer.json: "▁" for
+// spaces with one in front, merges, byte fallback and <unk>.
+const tinyFallbackJSON = `{
+  "added_tokens": [{"id": 0, "content": "<unk>", "special": true}, {"id": 1, "content": "<s>", "special": true},
+    {"id": 2, "content": "</s>", "special": true}],
+  "normalizer": {"type": "Sequence", "normalizers": [{"type": "Prepend", "prepend": "\u2581"},
+    {"type": "Replace", "pattern": {"String": " "}, "content": "\u2581"}]},
+  "post_processor": {"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "<s>", "type_id": 0}},
+    {"Sequence": {"id": "A", "type_id": 0}}], "special_tokens": {"<s>": {"id": "<s>", "ids": [1], "tokens": ["<s>"]}}},
+  "decoder": {"type": "Sequence", "decoders": [{"type": "Replace", "pattern": {"String": "\u2581"}, "content": " "},
+    {"type": "ByteFallback"}, {"type": "Fuse"}, {"type": "Strip", "content": " ", "start": 1, "stop": 0}]},
+  "model": {"type": "BPE", "byte_fallback": true, "unk_token": "<unk>", "fuse_unk": true,
+    "vocab": {"<unk>": 0, "<s>": 1, "</s>": 2, "<0x0A>": 3, "<0xC3>": 4, "<0xA9>": 5, "<0xF0>": 6, "<0x9F>": 7,
+      "<0x98>": 8, "<0x80>": 9, "\u2581": 10, "t": 11, "h": 12, "e": 13, "a": 14, "n": 15, "\u2581t": 16,
+      "he": 17, "\u2581the": 18, "\u2581a": 19, "\u2581an": 20, "\u2581\u2581": 21},
+    "merges": ["\u2581 t", "h e", "\u2581t he", "\u2581 a", "\u2581a n", "\u2581 \u2581"]}
+}`
+
+// checkFallbackBPE asserts the properties every encoding of a BPE with
+// byte fallback has: ids in range, a stream decoder that writes valid UTF-8
+// and agrees with Decode, and valid UTF-8 text without "▁" that comes back
+// whole when every character has a token or byte token.
+func checkFallbackBPE(t *testing.T, tok *Tokenizer, text string, roundTrip bool) {
+	for _, opts := range []EncodeOptions{{}, {ParseSpecial: true}, {AddBOS: true}} {
+		ids := tok.Encode(text, opts)
+		checkIDs(t, tok, ids)
+		if opts.AddBOS && tok.BOS() >= 0 {
+			if len(ids) == 0 || ids[0] != tok.BOS() {
+				t.Fatalf("Encode(%q, %+v) = %v does not start with BOS %d", text, opts, ids, tok.BOS())
+			}
+			ids = ids[1:]
+		}
+		got := tok.Decode(ids)
+		if roundTrip && utf8.ValidString(text) && !strings.Contains(text, spaceMark) && got != text {
+			t.Fatalf("Decode(Encode(%q, %+v)) = %q (ids %v)", text, opts, got, ids)
+		}
+		if s := streamAll(t, tok, ids); s != validUTF8(got) {
+			t.Fatalf("stream = %q, want %q", s, validUTF8(got))
+		}
+	}
+}
+
+// FuzzFallbackBPE feeds arbitrary text to the Llama 2 tokenizer.json and a
+// tiny tokenizer of the same kind.
+func FuzzFallbackBPE(f *testing.F) {
+	for _, s := range fuzzTexts {
+		f.Add(s)
+	}
+	tiny, err := ParseJSON([]byte(tinyFallbackJSON))
+	if err != nil {
+		f.Fatal(err)
+	}
+	if tiny.Kind() != KindFallbackBPE {
+		f.Fatalf("tiny tokenizer.json: kind %v", tiny.Kind())
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		// The tiny vocabulary lacks most bytes, which become <unk>.
+		checkFallbackBPE(t, tiny, text, false)
+		if llama2 := realFallbackBPE(); llama2 != nil {
+			checkFallbackBPE(t, llama2, text, true)
 		}
 	})
 }

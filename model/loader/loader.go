@@ -47,28 +47,53 @@ func (l *Loaded) Close() error { return l.close() }
 // (or its config.json or a .safetensors file in it) as a Hugging Face model,
 // any other file as GGUF.
 func Load(arg string, opts model.Options) (*Loaded, error) {
-	path, err := hub.Resolve(arg, "")
+	path, dir, err := locate(arg)
 	if err != nil {
 		return nil, err
 	}
+	if dir == "" {
+		return loadGGUF(path, opts)
+	}
+	return loadHF(dir, opts)
+}
+
+// LoadTokenizer opens only the tokenizer of the model arg names, resolved as
+// Load resolves it: a Hugging Face directory's tokenizer files, or the
+// tokenizer stored in a GGUF file (or any file tokenizer.Load reads). The
+// weights are not read.
+func LoadTokenizer(arg string) (*tokenizer.Tokenizer, error) {
+	path, dir, err := locate(arg)
+	if err != nil {
+		return nil, err
+	}
+	if dir == "" {
+		return tokenizer.Load(path)
+	}
+	return hf.LoadTokenizer(dir)
+}
+
+// locate resolves arg with hub.Resolve and says how to open it: dir is the
+// Hugging Face model directory when arg names one (the directory, its
+// config.json or a .safetensors file in it), "" for a single file at path.
+func locate(arg string) (path, dir string, err error) {
+	path, err = hub.Resolve(arg, "")
+	if err != nil {
+		return "", "", err
+	}
 	st, err := os.Stat(path)
 	if err != nil {
-		return nil, fmt.Errorf("load model: %w", err)
+		return "", "", fmt.Errorf("load model: %w", err)
 	}
-	dir := ""
 	switch {
 	case st.IsDir():
 		dir = path
 	case filepath.Base(path) == hf.ConfigFileName, strings.HasSuffix(path, ".safetensors"):
 		dir = filepath.Dir(path)
 	}
-	if dir == "" {
-		return loadGGUF(path, opts)
+	if dir != "" && !hf.IsModelDir(dir) {
+		return "", "", fmt.Errorf("load %s: a model directory needs a %s (Hugging Face layout); for GGUF give the file", dir, hf.ConfigFileName)
 	}
-	if !hf.IsModelDir(dir) {
-		return nil, fmt.Errorf("load %s: a model directory needs a %s (Hugging Face layout); for GGUF give the file", dir, hf.ConfigFileName)
-	}
-	return loadHF(dir, opts)
+	return path, dir, nil
 }
 
 func loadGGUF(path string, opts model.Options) (*Loaded, error) {

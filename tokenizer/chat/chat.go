@@ -41,7 +41,10 @@ type Template interface {
 	// Render converts a conversation to token ids with tok, the beginning
 	// of sequence token included when the format has one.
 	Render(tok *tokenizer.Tokenizer, msgs []Message, opts Options) ([]int, error)
-	// StopTokens are the tokens that end the model's turn.
+	// StopTokens are the tokens that end the model's turn: the format's
+	// own end markers and every stop token of tok (Tokenizer.StopTokens:
+	// EOS, the end-of-turn and end-of-message ids its file names, the
+	// usual end markers).
 	StopTokens(tok *tokenizer.Tokenizer) []int
 }
 

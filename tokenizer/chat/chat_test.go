@@ -276,3 +276,74 @@ func TestUnknownRole(t *testing.T) {
 		}
 	}
 }
+
+// byteLevelGGUF builds a byte-level tokenizer from GGUF metadata: the 256
+// byte tokens, then extra (normal tokens unless listed in control), with
+// the keys in kv added.
+func byteLevelGGUF(t *testing.T, extra []string, control []int, kv map[string]any) *tokenizer.Tokenizer {
+	t.Helper()
+	var tokens []string
+	for b := 0; b < 256; b++ {
+		tokens = append(tokens, tokenizer.ByteLevelEncode(string([]byte{byte(b)})))
+	}
+	tokens = append(tokens, extra...)
+	types := make([]int32, len(tokens))
+	for i := range types {
+		types[i] = int32(tokenizer.TypeNormal)
+	}
+	for _, id := range control {
+		types[id] = int32(tokenizer.TypeControl)
+	}
+	w := gguf.NewWriter()
+	w.AddKV("tokenizer.ggml.model", "gpt2")
+	w.AddKV("tokenizer.ggml.pre", "llama-bpe")
+	w.AddKV("tokenizer.ggml.tokens", tokens)
+	w.AddKV("tokenizer.ggml.token_type", types)
+	for k, v := range kv {
+		w.AddKV(k, v)
+	}
+	var buf bytes.Buffer
+	if _, err := w.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	f, err := gguf.Parse(buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := tokenizer.FromGGUF(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// TestStopTokensFromFile: the end-of-turn and end-of-message ids a GGUF
+// file declares stop every format, even when they are regular-looking
+// tokens no format names by text ("Ġend", "STOP"), and in the formats
+// without end markers of their own (none, llama2).
+func TestStopTokensFromFile(t *testing.T) {
+	extra := []string{"Ġend", "STOP", "<|endoftext|>"}
+	const end, stop, eos = 256, 257, 258
+	tok := byteLevelGGUF(t, extra, []int{eos}, map[string]any{
+		"tokenizer.ggml.eos_token_id": uint32(eos),
+		"tokenizer.ggml.eot_token_id": uint32(end),
+		"tokenizer.ggml.eom_token_id": uint32(stop),
+	})
+	if tok.EOT() != end || tok.Type(end) != tokenizer.TypeNormal {
+		t.Fatalf("EOT %d of type %d, want the normal token %d", tok.EOT(), tok.Type(end), end)
+	}
+	plain := byteLevelGGUF(t, extra, []int{eos}, map[string]any{"tokenizer.ggml.eos_token_id": uint32(eos)})
+	for _, name := range Names() {
+		tmpl, _ := ByName(name)
+		got := tmpl.StopTokens(tok)
+		for _, id := range []int{end, stop, eos} {
+			if countID(got, id) != 1 {
+				t.Errorf("%s: stop tokens %v, want %d once", name, got, id)
+			}
+		}
+		// Without the keys the same tokens are text, not stops.
+		if got := tmpl.StopTokens(plain); slices.Contains(got, end) || slices.Contains(got, stop) || !slices.Contains(got, eos) {
+			t.Errorf("%s without eot/eom keys: stop tokens %v, want %d and not %d, %d", name, got, eos, end, stop)
+		}
+	}
+}

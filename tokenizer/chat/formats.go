@@ -2,6 +2,7 @@ package chat
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/bitnet-go/bitnet/tokenizer"
@@ -29,24 +30,28 @@ func withBOS(tok *tokenizer.Tokenizer) []int {
 	return nil
 }
 
-// stops returns EOS and the given pieces that are in the vocabulary.
+// stops returns the format's own end markers (the given pieces that are in
+// the vocabulary) followed by the tokenizer's stop tokens: EOS, the
+// end-of-turn and end-of-message tokens the file names (GGUF
+// tokenizer.ggml.eot_token_id and eom_token_id, generation_config.json's
+// eos_token_id) and the usual end markers (see Tokenizer.StopTokens). A model
+// that ends its turn with the token its file declares therefore stops in
+// every format, also in "none" and "llama2", whose text has no marker of its
+// own.
 func stops(tok *tokenizer.Tokenizer, pieces ...string) []int {
 	var ids []int
 	add := func(id int) {
-		for _, x := range ids {
-			if x == id {
-				return
-			}
+		if id >= 0 && !slices.Contains(ids, id) {
+			ids = append(ids, id)
 		}
-		ids = append(ids, id)
 	}
 	for _, p := range pieces {
 		if id, ok := tok.ID(p); ok {
 			add(id)
 		}
 	}
-	if tok.EOS() >= 0 {
-		add(tok.EOS())
+	for _, id := range tok.StopTokens() {
+		add(id)
 	}
 	return ids
 }
