@@ -121,6 +121,16 @@ only the run flags (-t, --log-every, --eval-every, --checkpoint,
 	if j.Export.Embeddings, err = parseTensorType(embeddings, "f16", "f16", "f32"); err != nil {
 		return usagef("--embeddings: %v", err)
 	}
+	// F32 is the zero Type, which means "the default" (I2_S for a ternary
+	// model), so an explicit f32 is checked here.
+	if strings.EqualFold(weights, "f32") && !c.Float && j.Resume == "" {
+		return usagef("--weights f32 is for --float models; a ternary model's projections are written as I2_S, TQ2_0 or TQ1_0")
+	}
+	// Whatever can be checked without the data is checked before training
+	// starts, not after it ends.
+	if err := j.Check(); err != nil {
+		return usageError{err}
+	}
 	j.Run.Log = io.err
 	j.Command = "bitnet train " + strings.Join(args, " ")
 	_, err = j.Execute(ctx)

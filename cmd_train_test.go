@@ -90,3 +90,36 @@ func TestTrainAndPerplexityUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+// Export flags the model cannot be written with are refused before the
+// tokenizer is trained or any step runs, with the export's own message.
+func TestTrainChecksExportFlagsFirst(t *testing.T) {
+	dir := t.TempDir()
+	text := writeStories(t, dir, "t.txt", 50)
+	out, ckpt := filepath.Join(dir, "m.gguf"), filepath.Join(dir, "c.gguf")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--float", "--weights", "i2_s"}, "a float model's projections are written as F32 or F16, not I2_S"},
+		{[]string{"--dim", "96"}, "I2_S row length 96 is not a multiple of its block size 128"},
+		{[]string{"--weights", "tq2_0", "--dim", "128", "--ffn", "384"}, "TQ2_0 row length 128 is not a multiple of its block size 256"},
+		{[]string{"--weights", "f32"}, "--weights f32 is for --float models"},
+	} {
+		args := append([]string{"train", "-o", out, "--checkpoint", ckpt, "--steps", "2", "--vocab", "280", "-t", "1"}, c.args...)
+		code, _, stderr := runCLI(t, "", append(args, text)...)
+		if code != exitUsage || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, want %d with %q: %s", c.args, code, exitUsage, c.want, stderr)
+		}
+		for _, trained := range []string{"tokenizer:", "step ", "exported"} {
+			if strings.Contains(stderr, trained) {
+				t.Errorf("%v: the refused run got as far as %q:\n%s", c.args, trained, stderr)
+			}
+		}
+		for _, f := range []string{out, ckpt} {
+			if _, err := os.Stat(f); err == nil {
+				t.Fatalf("%v: the refused run wrote %s", c.args, f)
+			}
+		}
+	}
+}

@@ -71,9 +71,17 @@ func (m QuantMethod) String() string {
 	return fmt.Sprintf("per-group(%d)", m.Groups)
 }
 
-// BitLinearConfig configures BitLinear and BitLinear1_58 layers. Start from
-// DefaultBitLinearConfig; in the zero value BitWidth and Eps take their
-// defaults and every switch is off.
+// BitLinearConfig configures BitLinear and BitLinear1_58 layers. There are
+// two starting points, which differ only in Bias and InputNorm:
+//
+//   - DefaultBitLinearConfig, the seed's layer as the BitNet paper describes
+//     it: a bias and LayerNorm on the input;
+//   - the zero value, the bare projection of LLaMA-style models that
+//     normalise before each projection (BitNet b1.58, package bitnet/lm): no
+//     bias, no input norm.
+//
+// In both, a zero BitWidth means DefaultBitWidth (8) and a zero Eps
+// DefaultEps (1e-5); quantisation is per tensor and not shifted.
 type BitLinearConfig struct {
 	// BitWidth is the number of bits b activations are quantised to, from 2
 	// to 8 (they are stored as int8). Qb = 2^(b-1). 0 means DefaultBitWidth.
@@ -82,17 +90,19 @@ type BitLinearConfig struct {
 	// absmax, ternary weight absmean) and the epsilon of the input norm.
 	// 0 means DefaultEps.
 	Eps float64
-	// Bias adds a learned bias to the output. Default true.
+	// Bias adds a learned bias to the output. DefaultBitLinearConfig: true;
+	// zero value: false.
 	Bias bool
 	// UseBeforeNonlinear quantises the input as activations that feed a
 	// non-linearity: shifted by their minimum η into [0, Qb] (BitNet paper,
 	// eq. 7). The shift is added back when dequantising. Default false.
 	UseBeforeNonlinear bool
-	// Method is per-tensor (the default) or per-group quantisation.
+	// Method is per-tensor (the default; the zero QuantMethod is per
+	// tensor) or per-group quantisation.
 	Method QuantMethod
-	// InputNorm normalises the input before quantisation. The default is
-	// the paper's LayerNorm; LLaMA-style models that normalise before their
-	// projections use NormNone.
+	// InputNorm normalises the input before quantisation.
+	// DefaultBitLinearConfig: the paper's LayerNorm (NormLayer); zero value:
+	// NormNone, for models that normalise before their projections.
 	InputNorm NormKind
 }
 

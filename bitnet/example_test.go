@@ -54,27 +54,34 @@ func ExampleNewBitLinear() {
 // A LLaMA-style BitNet b1.58 projection (BitLinear1_58 without bias,
 // normalised outside) with a training step and its packed inference form,
 // which gives the same outputs. (Go example names cannot refer to an
-// identifier with an underscore, so this is a package example.)
+// identifier with an underscore, so this is a package example.) README.md
+// shows this function verbatim.
 func Example_bitLinear158() {
 	pool := kernels.NewPool(2)
 	defer pool.Close()
 
-	cfg := bitnet.BitLinearConfig{BitWidth: 8, InputNorm: bitnet.NormNone}
+	// The zero config: 8-bit activations, no bias, no input norm.
+	var cfg bitnet.BitLinearConfig
 	layer, err := bitnet.NewBitLinear1_58(256, 4, cfg, rand.New(rand.NewPCG(3, 4)))
 	if err != nil {
 		panic(err)
 	}
-	x := make([]float32, 256)
+	x := make([]float32, 256) // one token; n tokens are n rows of 256
 	for i := range x {
 		x[i] = float32(i%7) - 3
 	}
 
-	// Training: forward, then backward with dLoss/dy; the weight gradient
-	// accumulates in layer.Weight.Grad for an optimizer to apply.
-	y := layer.Forward(pool, x)
-	fmt.Printf("y = %.3f\n", y)
+	// Training: forward, backward with dLoss/dy (here: minimise y[0]),
+	// which adds the gradient of the latent weights to layer.Weight.Grad,
+	// then one SGD step.
+	fmt.Printf("y = %.3f\n", layer.Forward(pool, x))
 	layer.Backward(pool, []float32{1, 0, 0, 0})
-	fmt.Println("gradient values:", len(layer.Weight.Grad))
+	for i, g := range layer.Weight.Grad {
+		layer.Weight.Data[i] -= 0.01 * g
+	}
+	layer.Weight.ZeroGrad()
+	y := layer.Forward(pool, x)
+	fmt.Printf("y = %.3f after one step\n", y)
 
 	// Inference: ternary weights packed as I2_S, 2 bits each.
 	packed, err := layer.Pack(kernels.I2_S)
@@ -85,7 +92,7 @@ func Example_bitLinear158() {
 	fmt.Println("same output:", fmt.Sprint(packed.Forward(pool, x)) == fmt.Sprint(y))
 	// Output:
 	// y = [-1.977 -0.208 0.342 -0.543]
-	// gradient values: 1024
+	// y = [-8.157 -0.211 0.346 -0.550] after one step
 	// packed bytes: 256
 	// same output: true
 }

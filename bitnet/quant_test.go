@@ -1,6 +1,7 @@
 package bitnet
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -265,6 +266,77 @@ func TestBitLinear1_58Output(t *testing.T) {
 	closeValues(t, "4 bits", y, []float64{-6 * gamma / 7, 5 * gamma / 7}, 1e-6)
 }
 
+// BitLinear1_58 with per-group scales and with inputs shifted before a
+// non-linearity, computed by hand from the formulas of the BitNet b1.58
+// paper (absmean ternary weights, absmax activations with Qb-1 = 127 at 8
+// bits) and of the BitNet paper (the shift η before a non-linearity, eq. 7;
+// group quantisation, one set of scales per group of input features, from
+// its section on model parallelism).
+func TestBitLinear1_58ShiftedAndGroupedOutput(t *testing.T) {
+	w := []float32{-0.1, 1.9, 0.0, 0.5, 0.3, -0.2, 0.8, -0.4} // 2 outputs × 4 inputs
+
+	// Per group, columns {0,1} and {2,3}:
+	//   group 0: {-0.1, 1.9; 0.3, -0.2}, γ0 = (0.1+1.9+0.3+0.2)/4 = 0.625,
+	//            W/γ0 = [-0.16, 3.04; 0.48, -0.32] -> [0, 1; 0, 0];
+	//   group 1: {0.0, 0.5; 0.8, -0.4}, γ1 = (0+0.5+0.8+0.4)/4 = 0.425,
+	//            W/γ1 = [0, 1.18; 1.88, -0.94] -> [0, 1; 1, -1].
+	// Codes: row 0 [0 1 | 0 1], row 1 [0 0 | 1 -1].
+	grouped := plainConfig(8)
+	grouped.Method = PerGroup(2)
+	l := mustBitLinear158(t, 4, 2, grouped, w, nil)
+	q := l.QuantizeWeights(nil)
+	equalValues(t, "group codes", q.Codes, []float64{0, 1, 0, 1, 0, 0, 1, -1})
+	closeValues(t, "group γ", q.Scale, []float64{0.625, 0.425}, 1e-6)
+	// x = [1, -0.5 | 0.3, -0.5]:
+	//   group 0: max|x| = 1,   s0 = 127/1 = 127:   x·s0 = [127, -63.5 -> -64 (half to even)];
+	//   group 1: max|x| = 0.5, s1 = 127/0.5 = 254: x·s1 = [76.2 -> 76, -127].
+	x := []float32{1, -0.5, 0.3, -0.5}
+	a := l.QuantizeActivations(nil, x)
+	equalValues(t, "group q", a.Q, []float64{127, -64, 76, -127})
+	equalValues(t, "group scales", a.Scale, []float64{127, 254})
+	// y = Σ_g dot_g·γ_g/s_g:
+	//   row 0: dots [1·(-64), 1·(-127)] = [-64, -127];
+	//   row 1: dots [0, 1·76 + (-1)·(-127)] = [0, 203].
+	y := l.Forward(nil, x)
+	closeValues(t, "per-group output", y, []float64{-64*0.625/127 - 127*0.425/254, 203 * 0.425 / 254}, 1e-6)
+
+	// Shifted (UseBeforeNonlinear), per tensor: γ = 0.525, codes
+	// [0 1 0 1; 1 0 1 -1] (as in TestBitLinear1_58Output). x = [0.1, 0.3, -0.2, 0.5]:
+	// η = min x = -0.2, s = 127/max|x| = 127/0.5 = 254, x-η = [0.3, 0.5, 0, 0.7],
+	// (x-η)·s = [76.2 -> 76, 127, 0, 177.8 -> clipped to Qb-1 = 127].
+	shifted := plainConfig(8)
+	shifted.UseBeforeNonlinear = true
+	l = mustBitLinear158(t, 4, 2, shifted, w, nil)
+	x = []float32{0.1, 0.3, -0.2, 0.5}
+	a = l.QuantizeActivations(nil, x)
+	equalValues(t, "shifted q", a.Q, []float64{76, 127, 0, 127})
+	equalValues(t, "shifted scale", a.Scale, []float64{254})
+	closeValues(t, "shift η", a.Shift, []float64{-0.2}, 1e-7)
+	// y = dot·γ/s + γ·η·Σcodes:
+	//   row 0: dot = 127 + 127 = 254, Σcodes = 2: 254·0.525/254 + 0.525·(-0.2)·2 = 0.525 - 0.21;
+	//   row 1: dot = 76 - 127 = -51,  Σcodes = 1: -51·0.525/254 + 0.525·(-0.2).
+	y = l.Forward(nil, x)
+	closeValues(t, "shifted output", y, []float64{0.525 - 0.21, -51*0.525/254 - 0.105}, 1e-6)
+
+	// Both: each group has its own γ_g, η_g and s_g. x = [0.1, 0.3 | -0.2, 0.5]:
+	//   group 0: η0 = 0.1,  s0 = 127/0.3, x-η0 = [0, 0.2], ·s0 = [0, 84.7 -> 85];
+	//   group 1: η1 = -0.2, s1 = 127/0.5 = 254, x-η1 = [0, 0.7], ·s1 = [0, 177.8 -> 127].
+	// With the group codes above (row 0 [0 1 | 0 1], row 1 [0 0 | 1 -1]):
+	//   row 0: dots [85, 127], Σcodes [1, 1]:
+	//          85·0.625/(127/0.3) + 0.625·0.1·1 + 127·0.425/254 + 0.425·(-0.2)·1;
+	//   row 1: dots [0, -127], Σcodes [0, 0]: -127·0.425/254.
+	both := grouped
+	both.UseBeforeNonlinear = true
+	l = mustBitLinear158(t, 4, 2, both, w, nil)
+	x = []float32{0.1, 0.3, -0.2, 0.5}
+	a = l.QuantizeActivations(nil, x)
+	equalValues(t, "grouped shifted q", a.Q, []float64{0, 85, 0, 127})
+	closeValues(t, "grouped shifts", a.Shift, []float64{0.1, -0.2}, 1e-7)
+	y = l.Forward(nil, x)
+	closeValues(t, "grouped shifted output", y,
+		[]float64{85*0.625*0.3/127 + 0.625*0.1 + 127*0.425/254 - 0.425*0.2, -127 * 0.425 / 254}, 1e-6)
+}
+
 func TestConfigValidation(t *testing.T) {
 	bad := []BitLinearConfig{
 		{BitWidth: 1},
@@ -292,6 +364,40 @@ func TestConfigValidation(t *testing.T) {
 	}
 	if c := l.Config(); c.BitWidth != DefaultBitWidth || c.Eps != DefaultEps {
 		t.Errorf("zero config took BitWidth %d, Eps %v; want the defaults", c.BitWidth, c.Eps)
+	}
+}
+
+// The zero config is the bare LLaMA-style projection (no bias, no input
+// norm) and DefaultBitLinearConfig the paper's layer (bias, LayerNorm); both
+// take the default bit width and eps.
+func TestZeroAndDefaultConfigs(t *testing.T) {
+	zero, err := NewBitLinear1_58(4, 2, BitLinearConfig{}, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := zero.Config()
+	if c.BitWidth != DefaultBitWidth || c.Eps != DefaultEps || c.Bias || c.InputNorm != NormNone || c.UseBeforeNonlinear || c.Method.groups() != 1 {
+		t.Errorf("zero config became %+v", c)
+	}
+	if ps := zero.Params(); len(ps) != 1 || ps[0] != zero.Weight || zero.Bias != nil {
+		t.Errorf("the zero config's layer has %d parameters, want the weight only", len(ps))
+	}
+	def, err := NewBitLinear1_58(4, 2, DefaultBitLinearConfig(), rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := def.Config(); c.BitWidth != DefaultBitWidth || c.Eps != DefaultEps || !c.Bias || c.InputNorm != NormLayer || c.UseBeforeNonlinear || c.Method.groups() != 1 {
+		t.Errorf("DefaultBitLinearConfig is %+v", c)
+	}
+	if ps := def.Params(); len(ps) != 2 || def.Bias == nil {
+		t.Errorf("the default layer has %d parameters, want weight and bias", len(ps))
+	}
+	// The zero config normalises nothing: the same input gives the same
+	// output as the explicit bare config.
+	x := []float32{1, 2, 3, 4}
+	bare := mustBitLinear158(t, 4, 2, plainConfig(8), zero.Weight.Data, nil)
+	if got, want := fmt.Sprint(zero.Forward(nil, x)), fmt.Sprint(bare.Forward(nil, x)); got != want {
+		t.Errorf("zero config output %s, bare config %s", got, want)
 	}
 }
 

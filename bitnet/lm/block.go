@@ -33,8 +33,15 @@ type namedParam struct {
 // bias, and no input norm (the block normalises explicitly).
 var projectionConfig = bitnet.BitLinearConfig{BitWidth: 8, InputNorm: bitnet.NormNone, Method: bitnet.PerTensor()}
 
-func newBlock(cfg Config, rng *rand.Rand, residualStd float64) (*block, error) {
-	proj := func(in, out int, std float64) (projection, error) {
+// newProjection makes one projection with in inputs and out outputs; std
+// is the standard deviation of its initial weights (ignored by projections
+// built from stored values).
+type newProjection func(in, out int, std float64) (projection, error)
+
+// randomProjections returns the projections of a new model: BitLinear1_58
+// layers (bitnet.Linear for a float model) with normal weights from rng.
+func randomProjections(cfg Config, rng *rand.Rand) newProjection {
+	return func(in, out int, std float64) (projection, error) {
 		var pr projection
 		if cfg.Float {
 			pr = &bitnet.Linear{In: in, Out: out, Weight: bitnet.NewParam("weight", out, in)}
@@ -48,6 +55,11 @@ func newBlock(cfg Config, rng *rand.Rand, residualStd float64) (*block, error) {
 		normal(rng, pr.Params()[0], std)
 		return pr, nil
 	}
+}
+
+// newBlock returns a block of shape cfg whose projections proj makes, in
+// the order q, k, v, o, gate, up, down.
+func newBlock(cfg Config, proj newProjection, residualStd float64) (*block, error) {
 	attn, err := bitnet.NewAttention(cfg.Heads, cfg.KVHeads, cfg.HeadDim())
 	if err != nil {
 		return nil, err

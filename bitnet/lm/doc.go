@@ -11,8 +11,25 @@
 // are plain float layers instead: the unquantised baseline of the same model.
 //
 // The forward pass of a ternary model computes exactly the integer
-// arithmetic of the engine, so the logits of an exported file match
-// Model.Logits (see Export).
+// arithmetic of the engine, so a file exported with I2_S projections and F32
+// embeddings, which holds the trained values themselves, gives the logits of
+// Model.Logits. Other encodings round what they store: F16 embeddings (and
+// with them the tied output head), the fp16 scales of TQ2_0 and TQ1_0, F16
+// float projections. Model.Exported returns the copy of a model that computes
+// with exactly the values a file exported with given options holds; its
+// logits match the engine's on that file just as closely, and the trainer's
+// validation scores it when told the export options (RunOptions.Export), so
+// that the validation loss it reports is the exported model's.
+//
+// Training does not fake-quantise to those encodings: the float32 latent
+// weights are trained as they are. Rounding to fp16 moves a value by at most
+// 2^-11 of itself, far below the ternary and int8 quantisation the forward
+// pass does model; it can flip an int8 activation and so move single logits
+// by a few percent, but on a trained model it changes the held-out loss by
+// less than 0.01% (TestTrainExportMatchesEngine logs both), so a network has
+// nothing to gain from adapting to it. Kept out of training, the encoding
+// stays an export choice: a checkpoint can be exported in any of them, a
+// resumed run continues bit for bit, and earlier runs reproduce.
 //
 // Trainer runs the training loop: AdamW with linear warmup and cosine decay,
 // global gradient-norm clipping, gradient accumulation, periodic validation

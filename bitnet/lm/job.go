@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/bitnet-go/bitnet/tokenizer"
@@ -40,7 +42,9 @@ type Job struct {
 	Resume string
 
 	// Output is the model file to export to ("" exports nothing), with
-	// Export's options.
+	// Export's options, which Execute checks against the model before it
+	// reads any data. With an Output, validation during training scores the
+	// model as exported (RunOptions.Export).
 	Output string
 	Export ExportOptions
 	// Command is the command line, recorded in the exported file.
@@ -55,15 +59,37 @@ func (j Job) Execute(ctx context.Context) (Summary, error) {
 	}
 	var s *State
 	var err error
+	opts := j.Options
+	cfg := j.Config
 	if j.Resume != "" {
 		if s, err = LoadCheckpoint(j.Resume); err != nil {
 			return Summary{}, err
 		}
 		fmt.Fprintf(log, "resuming %s at step %d of %d\n", j.Resume, s.Step, s.Options.Steps)
+		s.Options.TrainFiles = resumePaths(s.Options.TrainFiles, j.Resume)
+		s.Options.ValidFiles = resumePaths(s.Options.ValidFiles, j.Resume)
+		opts, cfg = s.Options, s.Model.Config
+	} else {
+		if err := j.Check(); err != nil {
+			return Summary{}, err
+		}
+		// Checkpoints record the files absolute, so that a resumed run
+		// finds them from any directory.
+		if opts.TrainFiles, err = absPaths(opts.TrainFiles); err != nil {
+			return Summary{}, err
+		}
+		if opts.ValidFiles, err = absPaths(opts.ValidFiles); err != nil {
+			return Summary{}, err
+		}
 	}
-	opts := j.Options
-	if s != nil {
-		opts = s.Options
+	run := j.Run
+	if j.Output != "" {
+		// Fail now, not after training, when the model cannot be written
+		// as asked (Check did for a new run).
+		if err := j.Export.Validate(cfg); err != nil {
+			return Summary{}, err
+		}
+		run.Export = &j.Export
 	}
 	if len(opts.TrainFiles) == 0 {
 		return Summary{}, errors.New("no training text files")
@@ -84,7 +110,6 @@ func (j Job) Execute(ctx context.Context) (Summary, error) {
 		if err != nil {
 			return Summary{}, err
 		}
-		cfg := j.Config
 		cfg.Vocab = tok.VocabSize()
 		if s, err = NewState(cfg, tok, opts); err != nil {
 			return Summary{}, err
@@ -104,7 +129,7 @@ func (j Job) Execute(ctx context.Context) (Summary, error) {
 	}
 	fmt.Fprintf(log, " in %s\n", roundDuration(time.Since(start)))
 
-	t, err := NewTrainer(s, train, valid, j.Run)
+	t, err := NewTrainer(s, train, valid, run)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -126,6 +151,77 @@ func (j Job) Execute(ctx context.Context) (Summary, error) {
 	}
 	fmt.Fprintf(log, "exported %s\n", j.Output)
 	return sum, nil
+}
+
+// Check checks what a new run can check before it reads any data: the
+// model shape, the hyperparameters and, with an Output, the export options
+// against the shape (ExportOptions.Validate). Execute calls it first. The
+// vocabulary size comes from the tokenizer and is checked again once known.
+// A resumed run takes its shape and hyperparameters from the checkpoint, so
+// Check does not apply to it; Execute validates its export options as soon
+// as the checkpoint is loaded.
+func (j Job) Check() error {
+	if j.Resume != "" {
+		return nil
+	}
+	if len(j.Options.TrainFiles) == 0 {
+		return errors.New("no training text files")
+	}
+	c := j.Config
+	c.Vocab = 1
+	if j.Tokenizer == "" && j.VocabSize > 0 {
+		c.Vocab = j.VocabSize
+	}
+	if err := c.Validate(); err != nil {
+		return fmt.Errorf("model config: %w", err)
+	}
+	if err := j.Options.withDefaults(c.Float).validate(); err != nil {
+		return fmt.Errorf("training options: %w", err)
+	}
+	if j.Output != "" {
+		return j.Export.Validate(c)
+	}
+	return nil
+}
+
+// absPaths returns paths made absolute.
+func absPaths(paths []string) ([]string, error) {
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		a, err := filepath.Abs(p)
+		if err != nil {
+			return nil, fmt.Errorf("data file %s: %w", p, err)
+		}
+		out[i] = a
+	}
+	return out, nil
+}
+
+// resumePaths finds the data files a checkpoint records. Checkpoints record
+// absolute paths; a relative one (as older checkpoints recorded them,
+// relative to the directory training ran in) that does not exist from the
+// working directory is taken relative to the checkpoint's directory. The
+// result is absolute where a file was found, so the next checkpoint records
+// it absolute; a path found nowhere is kept for ReadTexts to report.
+func resumePaths(paths []string, checkpoint string) []string {
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		out[i] = p
+		if filepath.IsAbs(p) {
+			continue
+		}
+		if _, err := os.Stat(p); err != nil {
+			beside := filepath.Join(filepath.Dir(checkpoint), p)
+			if _, err := os.Stat(beside); err != nil {
+				continue
+			}
+			p = beside
+		}
+		if a, err := filepath.Abs(p); err == nil {
+			out[i] = a
+		}
+	}
+	return out
 }
 
 // tokenizer loads the job's tokenizer or trains one on texts.

@@ -3,6 +3,7 @@ package lm
 import (
 	"context"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -121,8 +122,13 @@ func trainMicro(t *testing.T, steps int) (*State, *Corpus, float64, float64) {
 
 // A micro model trained for 300 steps on 40 KB of stories: the mean loss
 // of the last 20 steps must be at least 2.5 nats below the first step's
-// (about ln 320 = 5.8), then the exported file must give the same
-// logits in the engine as the trainer's inference-mode forward.
+// (about ln 320 = 5.8), then each exported file must give the same logits
+// in the engine as the trainer's inference-mode forward, and the trainer's
+// validation the same loss as the engine's perplexity. With F32 embeddings
+// and I2_S projections the file holds the trained values themselves and
+// Model.Logits is compared; with F16 embeddings (the shipped encoding) the
+// file holds the table rounded to fp16 and the model's Exported copy, which
+// computes with the file's values, is compared.
 func TestTrainExportMatchesEngine(t *testing.T) {
 	const steps, minDrop = 300, 2.5
 	s, corpus, first, last := trainMicro(t, steps)
@@ -130,61 +136,99 @@ func TestTrainExportMatchesEngine(t *testing.T) {
 	if first-last < minDrop {
 		t.Fatalf("training loss fell from %.3f to %.3f, less than %v nats", first, last, minDrop)
 	}
-
-	path := filepath.Join(t.TempDir(), "micro.gguf")
-	if err := Export(path, s.Model, s.Tokenizer, ExportOptions{Embeddings: kernels.F32, Name: "micro"}); err != nil {
-		t.Fatal(err)
-	}
-	eng, err := model.Load(path, model.Options{Threads: 2, BatchSize: 16, ContextLength: 64})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
-	if eng.Config.Arch != "bitnet-b1.58" || eng.Config.Activation != model.ReLU2 {
-		t.Fatalf("engine sees arch %s with %v", eng.Config.Arch, eng.Config.Activation)
-	}
 	seq := make([]int, 40) // longer than the training context, over several engine batches
 	for i := range seq {
 		seq[i] = int(corpus.Tokens[1000+i])
 	}
 	seq[0] = s.Tokenizer.BOS()
-	vocab := s.Model.Config.Vocab
-	got := make([]float32, len(seq)*vocab)
-	if err := eng.NewSession().Forward(context.Background(), seq, got); err != nil {
-		t.Fatal(err)
-	}
+	held := Tokenize(s.Tokenizer, []string{heldOutText(t, 6_000)})
 	pool := kernels.NewPool(2)
 	defer pool.Close()
-	want := s.Model.Logits(pool, seq)
-	// Everything before the output head is the same arithmetic; the head
-	// is a float32 dot product of Dim=128 terms summed in another order,
-	// which moves a logit by a few ulps of the largest term.
-	var worst, scale float64
-	for i := range want {
-		worst = math.Max(worst, math.Abs(float64(got[i])-float64(want[i])))
-		scale = math.Max(scale, math.Abs(float64(want[i])))
-	}
-	t.Logf("max |engine - trainer| = %.3g, max |logit| = %.3g", worst, scale)
-	if worst > 1e-5*scale {
-		t.Fatalf("engine logits differ from the trainer's by %g (logits up to %g)", worst, scale)
-	}
 
-	// The trainer's validation scores held-out text as the engine's
-	// Perplexity does (same chunks, BOS, scored half). The trainer batches
-	// attention differently, which can flip the rounding of an int8
-	// activation, so the two agree closely but not to the bit.
-	held := Tokenize(s.Tokenizer, []string{heldOutText(t, 6_000)})
-	ev, err := s.Model.Evaluate(context.Background(), pool, held, 32, 0, 8)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := eng.Perplexity(context.Background(), toInts(held.Tokens), model.PerplexityOptions{Context: 32, BOS: held.BOS})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("held-out: trainer loss %.6f (%d chunks, %d tokens), engine %.6f (%d chunks, %d tokens)", ev.Loss, ev.Chunks, ev.Tokens, res.NLL, res.Chunks, res.Tokens)
-	if ev.Chunks != res.Chunks || ev.Tokens != res.Tokens || math.Abs(ev.Loss-res.NLL) > 1e-4*res.NLL {
-		t.Fatalf("trainer validation %+v, engine perplexity %+v", ev, res)
+	for _, c := range []struct {
+		name string
+		opts ExportOptions
+	}{
+		{"f32 embeddings", ExportOptions{Embeddings: kernels.F32, Name: "micro"}},
+		{"f16 embeddings", ExportOptions{Embeddings: kernels.F16, Name: "micro"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "micro.gguf")
+			if err := Export(path, s.Model, s.Tokenizer, c.opts); err != nil {
+				t.Fatal(err)
+			}
+			eng, err := model.Load(path, model.Options{Threads: 2, BatchSize: 16, ContextLength: 64})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer eng.Close()
+			if eng.Config.Arch != "bitnet-b1.58" || eng.Config.Activation != model.ReLU2 {
+				t.Fatalf("engine sees arch %s with %v", eng.Config.Arch, eng.Config.Activation)
+			}
+			if typ := eng.Weights.TokenEmbd.Type; typ != c.opts.Embeddings {
+				t.Fatalf("the file's embeddings are %v, want %v", typ, c.opts.Embeddings)
+			}
+			got := make([]float32, len(seq)*s.Model.Config.Vocab)
+			if err := eng.NewSession().Forward(context.Background(), seq, got); err != nil {
+				t.Fatal(err)
+			}
+			latent := append([]float32(nil), s.Model.Logits(pool, seq)...)
+			exported, err := s.Model.Exported(c.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := exported.Logits(pool, seq)
+			if c.opts.Embeddings == kernels.F32 {
+				// The file holds the trained values: the exported copy (packed
+				// I2_S projections) and the training form compute the same
+				// logits bit for bit.
+				if !bitsEqual(want, latent) {
+					d, _ := maxDiff(want, latent)
+					t.Fatalf("the exported copy's logits differ from Model.Logits by %g", d)
+				}
+			}
+			// Everything before the output head is the same arithmetic; the head
+			// is a float32 dot product of Dim=128 terms summed in another order,
+			// which moves a logit by a few ulps of the largest term.
+			worst, scale := maxDiff(got, want)
+			latentDiff, _ := maxDiff(got, latent)
+			t.Logf("max |engine - trainer| = %.3g, max |logit| = %.3g (engine - float32 latent model: %.3g)", worst, scale, latentDiff)
+			if worst > 1e-5*scale {
+				t.Fatalf("engine logits differ from the trainer's by %g (logits up to %g)", worst, scale)
+			}
+
+			// The trainer's validation scores held-out text as the engine's
+			// Perplexity does (same chunks, BOS, scored half). The trainer
+			// batches attention differently, which can flip the rounding of an
+			// int8 activation, so the two agree closely but not to the bit.
+			ev, err := exported.Evaluate(context.Background(), pool, held, 32, 0, 8)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := eng.Perplexity(context.Background(), toInts(held.Tokens), model.PerplexityOptions{Context: 32, BOS: held.BOS})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("held-out: trainer loss %.6f (%d chunks, %d tokens), engine %.6f (%d chunks, %d tokens)", ev.Loss, ev.Chunks, ev.Tokens, res.NLL, res.Chunks, res.Tokens)
+			if ev.Chunks != res.Chunks || ev.Tokens != res.Tokens || math.Abs(ev.Loss-res.NLL) > 1e-4*res.NLL {
+				t.Fatalf("trainer validation %+v, engine perplexity %+v", ev, res)
+			}
+
+			// The trainer's periodic validation, told how the model will be
+			// exported, scores the exported copy.
+			tr := &Trainer{State: s, ValidData: held, Run: RunOptions{Log: io.Discard, Export: &c.opts}, pool: pool}
+			gotValid, err := tr.validate(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantValid, err := exported.Evaluate(context.Background(), pool, held, 32, s.Options.EvalChunks, s.Options.Batch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if gotValid != wantValid {
+				t.Fatalf("trainer validation %+v, the exported copy scores %+v", gotValid, wantValid)
+			}
+		})
 	}
 }
 
@@ -236,7 +280,9 @@ func maxDiff(a, b []float32) (diff, scale float64) {
 }
 
 // Other architectures and encodings than the trained test's: SiLU (arch
-// bitnet), a float model, and TQ2_0 projections with F16 embeddings.
+// bitnet), a float model, and the encodings that round what the model holds
+// (F16 embeddings, TQ2_0 projections with their fp16 scales, F16 float
+// projections), which are compared through the model's Exported copy.
 func TestExportVariantsMatchEngine(t *testing.T) {
 	tok := microTokenizer(t)
 	pool := kernels.NewPool(2)
@@ -246,20 +292,31 @@ func TestExportVariantsMatchEngine(t *testing.T) {
 		seq[i] = (i*37 + 5) % tok.VocabSize()
 	}
 	wide := Config{Vocab: tok.VocabSize(), Dim: 256, Layers: 2, Heads: 4, KVHeads: 1, FFN: 512, Context: 16, Activation: bitnet.ReLU2}
+	micro := microConfig(tok.VocabSize())
+	silu, float := micro, micro
+	silu.Activation = bitnet.SiLU
+	float.Float = true
 	for _, c := range []struct {
 		name string
 		cfg  Config
 		opts ExportOptions
 		arch string
 		act  model.Activation
+		// exported compares the model's Exported copy rather than the
+		// model itself.
+		exported bool
 		// tol bounds max |Δlogit| relative to the largest logit.
 		tol float64
 	}{
 		// Bit-exact up to the output head's summation order.
-		{"silu", func() Config { c := microConfig(tok.VocabSize()); c.Activation = bitnet.SiLU; return c }(), ExportOptions{}, "bitnet", model.SiLU, 1e-5},
+		{"silu", silu, ExportOptions{}, "bitnet", model.SiLU, false, 1e-5},
+		{"f16 embeddings", micro, ExportOptions{Embeddings: kernels.F16}, "bitnet-b1.58", model.ReLU2, true, 1e-5},
+		{"tq2_0 f16 embeddings", wide, ExportOptions{Weights: kernels.TQ2_0, Embeddings: kernels.F16}, "bitnet-b1.58", model.ReLU2, true, 1e-5},
+		{"tq1_0", wide, ExportOptions{Weights: kernels.TQ1_0}, "bitnet-b1.58", model.ReLU2, true, 1e-5},
 		// Float projections: the engine and the trainer's gemm sum the
 		// products in different orders in every layer.
-		{"float", func() Config { c := microConfig(tok.VocabSize()); c.Float = true; return c }(), ExportOptions{}, "bitnet-b1.58", model.ReLU2, 1e-4},
+		{"float", float, ExportOptions{}, "bitnet-b1.58", model.ReLU2, false, 1e-4},
+		{"float f16", float, ExportOptions{Weights: kernels.F16, Embeddings: kernels.F16}, "bitnet-b1.58", model.ReLU2, true, 1e-4},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			m, err := NewModel(c.cfg, newRand(9, 9))
@@ -270,8 +327,18 @@ func TestExportVariantsMatchEngine(t *testing.T) {
 			if eng.Config.Arch != c.arch || eng.Config.Activation != c.act {
 				t.Fatalf("engine sees %s with %v", eng.Config.Arch, eng.Config.Activation)
 			}
-			diff, scale := maxDiff(got, m.Logits(pool, seq))
-			t.Logf("max |engine - trainer| = %.3g, max |logit| = %.3g", diff, scale)
+			latent := append([]float32(nil), m.Logits(pool, seq)...)
+			want := latent
+			if c.exported {
+				e, err := m.Exported(c.opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want = e.Logits(pool, seq)
+			}
+			diff, scale := maxDiff(got, want)
+			latentDiff, _ := maxDiff(got, latent)
+			t.Logf("max |engine - trainer| = %.3g, max |logit| = %.3g (engine - latent model: %.3g)", diff, scale, latentDiff)
 			if diff > c.tol*scale {
 				t.Fatalf("logits differ by %g (logits up to %g)", diff, scale)
 			}

@@ -15,7 +15,9 @@ import (
 // (GPT-2's scheme).
 const initStd = 0.02
 
-// projection is a BitLinear1_58 layer, or a bitnet.Linear in float models.
+// projection is a BitLinear1_58 layer, or a bitnet.Linear in float models;
+// in the copies Exported returns, a packed layer (packedProjection) or a
+// bitnet.Linear holding the decoded weights.
 type projection interface {
 	Forward(p *kernels.Pool, x []float32) []float32
 	Backward(p *kernels.Pool, dy []float32) []float32
@@ -35,6 +37,8 @@ type Model struct {
 	rope      *bitnet.RoPE
 	blocks    []*block
 	params    []*bitnet.Param
+	// exported is set on the inference-only copies Exported returns.
+	exported bool
 
 	// State of the last Forward.
 	batch, seq int
@@ -60,7 +64,7 @@ func NewModel(cfg Config, rng *rand.Rand) (*Model, error) {
 	m.add("token_embd.weight", m.embedding.Weight)
 	residualStd := initStd / math.Sqrt(2*float64(cfg.Layers))
 	for l := range cfg.Layers {
-		b, err := newBlock(cfg, rng, residualStd)
+		b, err := newBlock(cfg, randomProjections(cfg, rng), residualStd)
 		if err != nil {
 			return nil, err
 		}
@@ -118,8 +122,11 @@ func (m *Model) Forward(p *kernels.Pool, tokens []int, batch, seq int) []float32
 // Logits is the inference-mode forward pass of one sequence: it returns the
 // logits of every position (len(tokens) rows of Vocab values, owned by the
 // model). Attention sums in the engine's order (one dot product per cached
-// position, then a weighted sum of values), so that for a ternary model every
-// value up to the output head equals the engine's bit for bit.
+// position, then a weighted sum of values), so that every value up to the
+// output head equals the engine's bit for bit when the engine runs a file
+// that holds exactly this model's values: for a ternary model one exported
+// with I2_S projections and F32 embeddings. For any other encoding call
+// Logits on Exported's copy, which computes with the values the file holds.
 func (m *Model) Logits(p *kernels.Pool, tokens []int) []float32 {
 	return m.forward(p, tokens, 1, len(tokens), true)
 }
@@ -146,6 +153,9 @@ func (m *Model) forward(p *kernels.Pool, tokens []int, batch, seq int, engineOrd
 // Forward's logits (which it may overwrite) and adds every parameter's
 // gradient into its Grad.
 func (m *Model) Backward(p *kernels.Pool, dlogits []float32) {
+	if m.exported {
+		panic("lm: Backward on an exported model, which is for inference only")
+	}
 	if m.inference {
 		panic("lm: Backward after Logits; call Forward first")
 	}

@@ -147,6 +147,11 @@ type RunOptions struct {
 	// interrupted.
 	Checkpoint string
 	SaveEvery  int
+	// Export, when set, is how the model will be exported: validation then
+	// scores the model's Exported copy, the values the file will hold (F16
+	// embeddings rounded, TQ scales in fp16), so that the validation loss is
+	// the exported model's. Nil scores the float32 latent model.
+	Export *ExportOptions
 }
 
 // Summary describes a finished session.
@@ -180,6 +185,11 @@ type Trainer struct {
 // checkpoint, checked against it.
 func NewTrainer(s *State, train, valid *Corpus, run RunOptions) (*Trainer, error) {
 	seq := s.Model.Config.Context
+	if run.Export != nil {
+		if err := run.Export.Validate(s.Model.Config); err != nil {
+			return nil, err
+		}
+	}
 	if len(train.Tokens) <= seq {
 		return nil, fmt.Errorf("the training text has %d tokens, fewer than one window of %d", len(train.Tokens), seq+1)
 	}
@@ -320,7 +330,14 @@ func (t *Trainer) validate(ctx context.Context) (Evaluation, error) {
 		return Evaluation{}, nil
 	}
 	start := time.Now()
-	ev, err := t.Model.Evaluate(ctx, t.pool, t.ValidData, t.Model.Config.Context, t.Options.EvalChunks, t.Options.Batch)
+	m := t.Model
+	if t.Run.Export != nil {
+		var err error
+		if m, err = t.Model.Exported(*t.Run.Export); err != nil {
+			return Evaluation{}, err
+		}
+	}
+	ev, err := m.Evaluate(ctx, t.pool, t.ValidData, t.Model.Config.Context, t.Options.EvalChunks, t.Options.Batch)
 	if err != nil {
 		return ev, err
 	}
