@@ -36,7 +36,14 @@ func WriteInfo(w io.Writer, f *gguf.File) error {
 		if cfg.RopeStyle == kernels.RoPENorm {
 			style = "normal (adjacent pairs)"
 		}
-		row("rope", fmt.Sprintf("theta %g, %d dims, %s", cfg.RopeTheta, cfg.RopeDims, style))
+		rope := fmt.Sprintf("theta %g, %d dims, %s", cfg.RopeTheta, cfg.RopeDims, style)
+		if cfg.RopeLinearFactor != 0 {
+			rope += fmt.Sprintf(", linear scaling x%g", cfg.RopeLinearFactor)
+		}
+		if _, ok := f.Tensor("rope_freqs.weight"); ok {
+			rope += ", per-pair frequency factors (rope_freqs)"
+		}
+		row("rope", rope)
 		row("rms epsilon", cfg.RMSEps)
 		row("ffn activation", cfg.Activation)
 		row("sub-norms", cfg.SubNorms)

@@ -391,6 +391,7 @@ func TestLlamaRopeScaling(t *testing.T) {
 			path := writeRef(t, ref, "llama", kernels.F32, kernels.F32, true)
 			want := ref.logits(seq)
 			compareWithRef(t, path, want, seq, 1e-3)
+			checkInfoRope(t, path, c.freqs != nil, c.linear)
 
 			// The scaling matters: without it the logits are far off.
 			ref.ropeFreqs, ref.linear = nil, 0
@@ -446,4 +447,27 @@ func containsAll(s string, subs ...string) bool {
 		}
 	}
 	return true
+}
+
+// checkInfoRope checks that `bitnet info` (WriteInfo) reports the RoPE
+// scaling of the file at path.
+func checkInfoRope(t *testing.T, path string, freqs bool, linear float64) {
+	t.Helper()
+	f, err := gguf.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var b strings.Builder
+	if err := WriteInfo(&b, f); err != nil {
+		t.Fatal(err)
+	}
+	info := b.String()
+	if got := strings.Contains(info, "rope_freqs"); got != freqs {
+		t.Errorf("info mentions rope_freqs: %v, want %v:\n%s", got, freqs, info)
+	}
+	want := fmt.Sprintf("linear scaling x%g", linear)
+	if got := strings.Contains(info, "linear scaling"); got != (linear != 0) || linear != 0 && !strings.Contains(info, want) {
+		t.Errorf("info does not report linear factor %g as %q:\n%s", linear, want, info)
+	}
 }
