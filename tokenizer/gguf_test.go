@@ -14,22 +14,7 @@ import (
 // back and loads the tokenizer from it.
 func viaGGUF(t testing.TB, tok *Tokenizer) *Tokenizer {
 	t.Helper()
-	w := gguf.NewWriter()
-	w.AddKV("general.architecture", "llama")
-	tok.AddToGGUF(w)
-	var buf bytes.Buffer
-	if _, err := w.WriteTo(&buf); err != nil {
-		t.Fatal(err)
-	}
-	f, err := gguf.Parse(buf.Bytes())
-	if err != nil {
-		t.Fatal(err)
-	}
-	back, err := FromGGUF(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return back
+	return ggufWith(t, tok, func(kv []gguf.KV) []gguf.KV { return kv })
 }
 
 func llama2Model(t testing.TB) *Tokenizer {

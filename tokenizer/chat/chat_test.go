@@ -162,36 +162,11 @@ func TestLlama2(t *testing.T) {
 
 // tinyChatML is a byte-level vocabulary with the ChatML markers.
 func tinyChatML(t *testing.T) *tokenizer.Tokenizer {
-	var tokens []string
-	for b := 0; b < 256; b++ {
-		tokens = append(tokens, tokenizer.ByteLevelEncode(string([]byte{byte(b)})))
-	}
-	tokens = append(tokens, "<|im_start|>", "<|im_end|>", "<|endoftext|>")
-	types := make([]int32, len(tokens))
-	for i := range types {
-		types[i] = 1
-	}
-	types[256], types[257], types[258] = 3, 3, 3
-	w := gguf.NewWriter()
-	w.AddKV("tokenizer.ggml.model", "gpt2")
-	w.AddKV("tokenizer.ggml.pre", "gpt-2")
-	w.AddKV("tokenizer.ggml.tokens", tokens)
-	w.AddKV("tokenizer.ggml.token_type", types)
-	w.AddKV("tokenizer.ggml.eos_token_id", uint32(258))
-	w.AddKV("tokenizer.chat_template", "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}")
-	var buf bytes.Buffer
-	if _, err := w.WriteTo(&buf); err != nil {
-		t.Fatal(err)
-	}
-	f, err := gguf.Parse(buf.Bytes())
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, err := tokenizer.FromGGUF(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
+	return byteLevelGGUF(t, []string{"<|im_start|>", "<|im_end|>", "<|endoftext|>"}, []int{256, 257, 258}, map[string]any{
+		"tokenizer.ggml.pre":          "gpt-2",
+		"tokenizer.ggml.eos_token_id": uint32(258),
+		"tokenizer.chat_template":     "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}",
+	})
 }
 
 func TestChatML(t *testing.T) {
@@ -279,7 +254,7 @@ func TestUnknownRole(t *testing.T) {
 
 // byteLevelGGUF builds a byte-level tokenizer from GGUF metadata: the 256
 // byte tokens, then extra (normal tokens unless listed in control), with
-// the keys in kv added.
+// the keys in kv added (tokenizer.ggml.pre is llama-bpe unless kv sets it).
 func byteLevelGGUF(t *testing.T, extra []string, control []int, kv map[string]any) *tokenizer.Tokenizer {
 	t.Helper()
 	var tokens []string
@@ -296,7 +271,9 @@ func byteLevelGGUF(t *testing.T, extra []string, control []int, kv map[string]an
 	}
 	w := gguf.NewWriter()
 	w.AddKV("tokenizer.ggml.model", "gpt2")
-	w.AddKV("tokenizer.ggml.pre", "llama-bpe")
+	if _, ok := kv["tokenizer.ggml.pre"]; !ok {
+		w.AddKV("tokenizer.ggml.pre", "llama-bpe")
+	}
 	w.AddKV("tokenizer.ggml.tokens", tokens)
 	w.AddKV("tokenizer.ggml.token_type", types)
 	for k, v := range kv {
