@@ -120,30 +120,36 @@ var byteMasks = func() (t [256]uint64) {
 }()
 
 // matMulBinaryI8SWAR computes the same sums eight activations at a time in
-// a 64-bit word: with u = q + 128 (q XOR 0x80, so every byte is unsigned),
-// Σ_{b_k=1} q_k = Σ_{b_k=1} u_k - 128·popcount(b), and the masked bytes of u
-// are added as four 16-bit lanes.
+// a 64-bit word (binaryPosSWAR).
 func matMulBinaryI8SWAR(dst []int32, m *BinaryMatrix, a *QuantizedRows, lo, hi int) {
-	full := m.Cols / 8
 	for t := 0; t < a.Rows; t++ {
 		q := a.Row(t)
-		qb := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(q))), len(q))
 		for r := lo; r < hi; r++ {
-			row := m.Row(r)
-			var pos int32
-			for i, w := range row[:full] {
-				u := binary.LittleEndian.Uint64(qb[8*i:]) ^ 0x8080808080808080
-				x := u & byteMasks[w]
-				x = x&0x00FF00FF00FF00FF + x>>8&0x00FF00FF00FF00FF
-				pos += int32(x*0x0001000100010001>>48) - 128*int32(bits.OnesCount8(w))
-			}
-			if full < len(row) {
-				w := row[full]
-				for j, v := range q[8*full:] {
-					pos += int32(v) & -int32(w>>j&1)
-				}
-			}
-			dst[t*m.Rows+r] = 2*pos - a.Sum[t]
+			dst[t*m.Rows+r] = 2*binaryPosSWAR(m.Row(r), q) - a.Sum[t]
 		}
 	}
+}
+
+// binaryPosSWAR returns Σ_{b_k=1} q_k over the len(q) <= 8*len(row)
+// activations q and the bits of row. With u = q + 128 (q XOR 0x80, so every
+// byte is unsigned), Σ_{b_k=1} q_k = Σ_{b_k=1} u_k - 128·popcount(b): eight
+// bytes at a time, the masked bytes of u are added as four 16-bit lanes of a
+// 64-bit word. A last partial byte of bits is added one activation at a time.
+func binaryPosSWAR(row []byte, q []int8) int32 {
+	full := len(q) / 8
+	qb := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(q))), len(q))
+	var pos int32
+	for i, w := range row[:full] {
+		u := binary.LittleEndian.Uint64(qb[8*i:]) ^ 0x8080808080808080
+		x := u & byteMasks[w]
+		x = x&0x00FF00FF00FF00FF + x>>8&0x00FF00FF00FF00FF
+		pos += int32(x*0x0001000100010001>>48) - 128*int32(bits.OnesCount8(w))
+	}
+	if 8*full < len(q) {
+		w := row[full]
+		for j, v := range q[8*full:] {
+			pos += int32(v) & -int32(w>>j&1)
+		}
+	}
+	return pos
 }

@@ -55,4 +55,5 @@ func registerSIMD() {
 	registerTernaryKernels()
 	registerFloatKernels()
 	registerVectorKernels()
+	registerBinaryKernels()
 }

@@ -47,12 +47,13 @@ type dispatch struct {
 	i8TileRows, f32Tile int
 	int8Row             matMulInt8RowKernel
 	quantizeRow         func([]int8, []float32) (float32, int32)
+	binaryI8            matMulBinaryI8Kernel
 }
 
 // saveDispatch copies the current dispatch tables.
 func saveDispatch() dispatch {
 	return dispatch{maps.Clone(matMulI8Kernels), maps.Clone(matMulF32Kernels),
-		matMulI8TileRows, matMulF32TileRows, matMulInt8Row, quantizeRowI8}
+		matMulI8TileRows, matMulF32TileRows, matMulInt8Row, quantizeRowI8, matMulBinaryI8}
 }
 
 // load makes d the current dispatch tables.
@@ -60,6 +61,7 @@ func (d dispatch) load() {
 	matMulI8Kernels, matMulF32Kernels = maps.Clone(d.i8), maps.Clone(d.f32)
 	matMulI8TileRows, matMulF32TileRows = d.i8TileRows, d.f32Tile
 	matMulInt8Row, quantizeRowI8 = d.int8Row, d.quantizeRow
+	matMulBinaryI8 = d.binaryI8
 }
 
 // genericDispatch holds the tables as declared, with the scalar oracles,

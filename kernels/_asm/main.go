@@ -32,6 +32,7 @@ func main() {
 	}{
 		{"ternary", genTernary},
 		{"float", genFloat},
+		{"binary", genBinary},
 	} {
 		var f asmFile
 		g.gen(&f)
