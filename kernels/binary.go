@@ -74,7 +74,11 @@ func (p *Pool) MatMulBinaryI8(dst []int32, m *BinaryMatrix, a *QuantizedRows) {
 		panic(fmt.Sprintf("kernels: MatMulBinaryI8 shapes: matrix %dx%d, activations %dx%d with %d sums, dst %d",
 			m.Rows, m.Cols, a.Rows, a.Cols, len(a.Sum), len(dst)))
 	}
-	p.Parallel(m.Rows, &matMulBinaryI8Task{kernel: matMulBinaryI8, dst: dst, m: m, a: a})
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.mmBinary = matMulBinaryI8Task{kernel: matMulBinaryI8, dst: dst, m: m, a: a}
+	p.parallelLocked(m.Rows, &p.mmBinary)
+	p.mmBinary = matMulBinaryI8Task{}
 }
 
 type matMulBinaryI8Task struct {

@@ -49,6 +49,7 @@ type Pool struct {
 	mmI8Multi matMulI8MultiTask
 	mmF32     matMulF32Task
 	mmInt8Row matMulInt8RowTask
+	mmBinary  matMulBinaryI8Task
 }
 
 // closedTicket tells a worker to exit.

@@ -205,4 +205,14 @@ func TestPoolDoesNotAllocate(t *testing.T) {
 			t.Errorf("QuantizeRowsI8 + MatMulI8 on %v allocate %v times per call", typ, allocs)
 		}
 	}
+	bm, err := NewBinaryMatrix(37, 100, binaryWeights(rng, "random", 37, 100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a QuantizedRows
+	QuantizeRowsI8(&a, randomActivations(rng, 5, 100, true), 5, 100)
+	dots := make([]int32, 5*37)
+	if allocs := testing.AllocsPerRun(20, func() { p.MatMulBinaryI8(dots, bm, &a) }); allocs != 0 {
+		t.Errorf("MatMulBinaryI8 allocates %v times per call", allocs)
+	}
 }
