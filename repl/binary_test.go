@@ -95,13 +95,9 @@ func moduleRoot() (string, error) {
 // the bitnet-b1.58 architectures BitNet's own chat format whatever
 // template their file names.
 func withChatTemplate(src, dst, template string) error {
-	b, err := os.ReadFile(src)
+	f, err := readGGUF(src)
 	if err != nil {
 		return err
-	}
-	f, err := gguf.Parse(b)
-	if err != nil {
-		return fmt.Errorf("parse %s: %w", src, err)
 	}
 	set := map[string]any{"tokenizer.chat_template": template}
 	rename := map[string]string{}
@@ -122,13 +118,9 @@ func withChatTemplate(src, dst, template string) error {
 // nothing the model writes ends its turn: the model then answers until the
 // token limit or the context window stops it.
 func withoutEndOfText(src, dst string) error {
-	b, err := os.ReadFile(src)
+	f, err := readGGUF(src)
 	if err != nil {
 		return err
-	}
-	f, err := gguf.Parse(b)
-	if err != nil {
-		return fmt.Errorf("parse %s: %w", src, err)
 	}
 	eos, ok1 := f.Int("tokenizer.ggml.eos_token_id")
 	bos, ok2 := f.Int("tokenizer.ggml.bos_token_id")
@@ -150,15 +142,24 @@ func withoutEndOfText(src, dst string) error {
 // copyGGUF copies the GGUF file src to dst with the metadata in set added
 // or replaced.
 func copyGGUF(src, dst string, set map[string]any) error {
-	b, err := os.ReadFile(src)
+	f, err := readGGUF(src)
 	if err != nil {
 		return err
 	}
+	return rewriteGGUF(f, dst, nil, set)
+}
+
+// readGGUF reads and parses the GGUF file at path.
+func readGGUF(path string) (*gguf.File, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
 	f, err := gguf.Parse(b)
 	if err != nil {
-		return fmt.Errorf("parse %s: %w", src, err)
+		return nil, fmt.Errorf("parse %s: %w", path, err)
 	}
-	return rewriteGGUF(f, dst, nil, set)
+	return f, nil
 }
 
 // rewriteGGUF writes f to dst with the metadata keys in rename renamed and
